@@ -1,0 +1,183 @@
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import { authorize } from "../../album/ability.policy.js";
+import type { Claims } from "../../auth/claims.codec.js";
+import { DESCRIPTION_MAX, TITLE_MAX, validateText, type Image, type LatLon } from "../../image/image.js";
+import type { BlobStore } from "../../ports/blob-store.port.js";
+import type { Clock } from "../../ports/clock.port.js";
+import type { IdGenerator } from "../../ports/id-generator.port.js";
+import type { ImageInspector, Inspection } from "../../ports/image-inspector.port.js";
+import type { ImageRepository } from "../../ports/image-repository.port.js";
+import {
+  invalid,
+  notFound,
+  tooLarge,
+  type Conflict,
+  type FieldIssue,
+  type Forbidden,
+  type Invalid,
+  type NotFound,
+  type TooLarge,
+  type Unavailable,
+  type Unsupported,
+} from "../../shared/errors.js";
+import { AlbumId, type BlobKey, type ImageId } from "../../shared/ids.js";
+import type { JsonObject } from "../../shared/json.js";
+
+export interface ClientLocation {
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly accuracy: number | null;
+}
+
+export interface UploadImageInput {
+  readonly albumId: string;
+  readonly bytes: Uint8Array;
+  /** As sent by the client; the extension is dropped for `filename`. */
+  readonly filename: string;
+  readonly title?: string | null;
+  readonly description?: string | null;
+  readonly metadatas?: JsonObject;
+  readonly location?: ClientLocation | null;
+}
+
+export interface UploadImageDeps {
+  readonly images: ImageRepository;
+  readonly blobs: BlobStore;
+  readonly inspector: ImageInspector;
+  readonly ids: IdGenerator;
+  readonly clock: Clock;
+  readonly maxUploadBytes: number;
+}
+
+export type UploadImageError = NotFound | Forbidden | Invalid | TooLarge | Unsupported | Conflict | Unavailable;
+
+const FILENAME_MAX = 255;
+const METADATAS_MAX_CHARS = 64 * 1024;
+
+export const baseName = (filename: string): string => {
+  const name = filename.split(/[\\/]/).pop() ?? "";
+  const dot = name.lastIndexOf(".");
+  const stem = (dot > 0 ? name.slice(0, dot) : name).trim();
+  return stem === "" ? "image" : stem;
+};
+
+const locationIssues = (l: ClientLocation | null | undefined): FieldIssue[] =>
+  !l
+    ? []
+    : Math.abs(l.latitude) <= 90 && Math.abs(l.longitude) <= 180 && (l.accuracy === null || l.accuracy >= 0)
+      ? []
+      : [{ field: "location", message: "latitude must be within ±90, longitude within ±180, accuracy >= 0" }];
+
+const validate = (input: UploadImageInput, maxBytes: number): E.Either<Invalid | TooLarge, void> => {
+  if (input.bytes.byteLength > maxBytes) return E.left(tooLarge(maxBytes));
+  const issues = [
+    ...(input.bytes.byteLength === 0 ? [{ field: "file", message: "is required and must not be empty" }] : []),
+    ...validateText("title", input.title, TITLE_MAX),
+    ...validateText("description", input.description, DESCRIPTION_MAX),
+    ...validateText("filename", input.filename, FILENAME_MAX),
+    ...(input.metadatas && JSON.stringify(input.metadatas).length > METADATAS_MAX_CHARS
+      ? [{ field: "metadatas", message: `must serialise to at most ${METADATAS_MAX_CHARS} characters` }]
+      : []),
+    ...locationIssues(input.location),
+  ];
+  return issues.length > 0 ? E.left(invalid(issues)) : E.right(undefined);
+};
+
+/** Cloudinary-style timestamp, as in the family's `infos.created_at`. */
+const isoSeconds = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+const nullIfBlank = (s: string | null | undefined): string | null => (s === undefined || s === null || s.trim() === "" ? null : s);
+
+export const buildUploadedImage = (
+  input: UploadImageInput & { readonly albumId: AlbumId },
+  seen: Inspection,
+  ids: { readonly id: ImageId; readonly key: BlobKey },
+  stored: { readonly bytes: number; readonly version: number },
+  now: Date,
+): Image => {
+  const filename = baseName(input.filename);
+  const location = input.location;
+  const gpsHtml: LatLon | null = location ? [location.latitude, location.longitude] : null;
+  const infos: JsonObject = {
+    bytes: stored.bytes,
+    created_at: isoSeconds(now),
+    etag: seen.etag,
+    format: seen.format,
+    height: seen.height,
+    resource_type: "image",
+    tags: [input.albumId],
+    type: "authenticated",
+    width: seen.width,
+    original_filename: filename,
+    ...(location ? { location: { accuracy: location.accuracy, latitude: location.latitude, longitude: location.longitude } } : {}),
+  };
+  return {
+    id: ids.id,
+    albumId: input.albumId,
+    groupId: null,
+    blob: { key: ids.key, format: seen.format, contentType: seen.contentType, bytes: stored.bytes, etag: seen.etag, version: stored.version },
+    originalWidth: seen.width,
+    originalHeight: seen.height,
+    filename,
+    infos,
+    exifs: seen.exifs,
+    metadatas: input.metadatas ?? {},
+    gpsHtml,
+    gpsIp: null,
+    gpsExifs: seen.gps,
+    takenAt: seen.takenAt,
+    title: nullIfBlank(input.title),
+    description: nullIfBlank(input.description),
+    rotation: 0,
+    crop: null,
+    color: seen.color,
+    processed: false,
+    processingError: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+};
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/** Stores the bytes, then the row; if the row cannot be written the bytes are removed again. */
+export const uploadImage =
+  (deps: UploadImageDeps) =>
+  (caller: Claims, input: UploadImageInput): TE.TaskEither<UploadImageError, Image> => {
+    const albumId = input.albumId;
+    if (!AlbumId.is(albumId)) return TE.left(notFound(`album ${albumId} not found`));
+    return pipe(
+      TE.fromEither(authorize(caller, albumId, "image_upload")),
+      TE.chainEitherKW(() => validate(input, deps.maxUploadBytes)),
+      TE.chainW(() => deps.inspector.inspect(input.bytes)),
+      TE.chainW((seen) => {
+        const ids = { id: deps.ids.uuid() as ImageId, key: deps.ids.uuid() as BlobKey };
+        return pipe(
+          deps.blobs.put(ids.key, once(input.bytes), seen.contentType),
+          TE.map((stored) => buildUploadedImage({ ...input, albumId }, seen, ids, stored, deps.clock.now())),
+          TE.chainW((image) =>
+            pipe(
+              deps.images.insert(image),
+              TE.map(() => image),
+              TE.orElseW((e) =>
+                pipe(
+                  deps.blobs.delete(ids.key),
+                  TE.match(
+                    () => e,
+                    () => e,
+                  ),
+                  TE.fromTask,
+                  TE.swap,
+                ),
+              ),
+            ),
+          ),
+        );
+      }),
+    );
+  };

@@ -1,0 +1,4 @@
+/** Source of fresh UUIDs (v4); injected so tests can be deterministic. */
+export interface IdGenerator {
+  readonly uuid: () => string;
+}

@@ -1,0 +1,47 @@
+import type { TaskEither } from "fp-ts/lib/TaskEither.js";
+import type { Image } from "../image/image.js";
+import type { Conflict, NotFound, Unavailable } from "../shared/errors.js";
+import type { AlbumId, BlobKey, ImageId } from "../shared/ids.js";
+
+export interface PageRequest {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+export interface ImagePage {
+  readonly items: readonly Image[];
+  readonly total: number;
+}
+
+/** Result of removing an image: the blob it leaves without any image, if it was the last reference. */
+export interface Removal {
+  readonly image: Image;
+  readonly orphanedBlob: BlobKey | null;
+}
+
+/**
+ * Images and the reference counts of the blobs they point at. Every function is one atomic unit:
+ * it either happens whole or not at all.
+ */
+export interface ImageRepository {
+  readonly findById: (id: ImageId) => TaskEither<NotFound | Unavailable, Image>;
+  /** Newest first (created_at, then id, descending). */
+  readonly listByAlbum: (albumId: AlbumId, page: PageRequest) => TaskEither<Unavailable, ImagePage>;
+  /** Stores an image whose blob is new: the blob's reference count starts at 1. */
+  readonly insert: (image: Image) => TaskEither<Conflict | Unavailable, void>;
+  /**
+   * Stores `copy`, which shares the blob of `sourceId`, and counts the new reference. Holds the source
+   * while doing so: if the source is gone (deleted concurrently), nothing is written and NotFound returns.
+   */
+  readonly insertCopy: (sourceId: ImageId, copy: Image) => TaskEither<NotFound | Conflict | Unavailable, void>;
+  /** Replaces the mutable fields when the stored version is still `expectedVersion`; bumps the version. */
+  readonly update: (image: Image, expectedVersion: number) => TaskEither<NotFound | Conflict | Unavailable, Image>;
+  /** Deletes the image and drops its blob reference; a blob reaching zero is reported and awaits `releaseBlob`. */
+  readonly remove: (id: ImageId) => TaskEither<NotFound | Unavailable, Removal>;
+  /** Forgets a zero-reference blob once its bytes are gone. */
+  readonly releaseBlob: (key: BlobKey) => TaskEither<Unavailable, void>;
+  /** Zero-reference blobs whose bytes may still exist (a crash between `remove` and `releaseBlob`). */
+  readonly orphanedBlobs: () => TaskEither<Unavailable, readonly BlobKey[]>;
+  /** Live reference count of a blob (0 when unknown); for checks and tests. */
+  readonly blobReferences: (key: BlobKey) => TaskEither<Unavailable, number>;
+}
