@@ -1,0 +1,2 @@
+export * from "./fixtures/image.fixture.js";
+export * from "./fixtures/clock.fixture.js";
