@@ -1,0 +1,141 @@
+import "reflect-metadata";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { container as rootContainer, type DependencyContainer } from "tsyringe";
+import type {
+  BlobStore,
+  Clock,
+  IdGenerator,
+  ImageInspector,
+  ImageRenderer,
+  ImageRepository,
+  TokenIssuer,
+  UrlSigner,
+} from "@image-api/core";
+import {
+  cloudinaryBlobStore,
+  cloudinaryUrlSigner,
+  createPgliteClient,
+  createPgPoolClient,
+  createS3Client,
+  filesystemBlobStore,
+  hmacUrlSigner,
+  joseTokenIssuer,
+  migrate,
+  postgresImageRepository,
+  routingUrlSigner,
+  s3BlobStore,
+  s3UrlSigner,
+  sharpImageInspector,
+  sharpImageRenderer,
+  type SqlClient,
+} from "@image-api/adapters";
+import type { Config } from "./config.js";
+import type { AppDeps } from "./deps.js";
+import { loadOrCreateSecrets } from "./secrets.js";
+
+/** Injection tokens: the only names adapters are known by outside this file. */
+export const TOKENS = {
+  ImageRepository: Symbol.for("image-api.ImageRepository"),
+  BlobStore: Symbol.for("image-api.BlobStore"),
+  UrlSigner: Symbol.for("image-api.UrlSigner"),
+  TokenIssuer: Symbol.for("image-api.TokenIssuer"),
+  Clock: Symbol.for("image-api.Clock"),
+  IdGenerator: Symbol.for("image-api.IdGenerator"),
+  ImageInspector: Symbol.for("image-api.ImageInspector"),
+  ImageRenderer: Symbol.for("image-api.ImageRenderer"),
+} as const;
+
+export interface Composition {
+  readonly container: DependencyContainer;
+  readonly deps: AppDeps;
+  readonly jwtSecret: string;
+  /** True when this start generated the embedded default's secrets. */
+  readonly secretsCreated: boolean;
+  readonly close: () => Promise<void>;
+}
+
+export const parseCloudinaryUrl = (url: string) => {
+  const u = new URL(url);
+  return { cloudName: u.hostname, apiKey: decodeURIComponent(u.username), apiSecret: decodeURIComponent(u.password) };
+};
+
+const openDatabase = async (config: Config): Promise<SqlClient> => {
+  const client = config.databaseUrl
+    ? createPgPoolClient({ connectionString: config.databaseUrl, max: config.dbPoolSize })
+    : await createPgliteClient({ dataDir: join(config.dataDir, "db") });
+  const migrated = await migrate(client)();
+  if (migrated._tag === "Left") {
+    await client.close();
+    throw new Error(`database migration failed: ${migrated.left.message}`);
+  }
+  return client;
+};
+
+const storageFor = (config: Config, hmac: () => UrlSigner): { blobs: BlobStore; signer: UrlSigner } => {
+  const storage = config.storage;
+  switch (storage.kind) {
+    case "filesystem":
+      return { blobs: filesystemBlobStore({ root: join(config.dataDir, "blobs") }), signer: hmac() };
+    case "s3": {
+      const client = createS3Client({
+        ...(storage.region ? { region: storage.region } : {}),
+        ...(storage.endpoint ? { endpoint: storage.endpoint } : {}),
+        forcePathStyle: storage.forcePathStyle,
+      });
+      const where = { client, bucket: storage.bucket, prefix: storage.prefix };
+      // Originals are presigned S3 GETs; renditions are rendered here and cached in the bucket.
+      return {
+        blobs: s3BlobStore(where),
+        signer: routingUrlSigner({ passThrough: s3UrlSigner({ ...where, ttlSeconds: config.urlTtlSeconds }), derived: hmac() }),
+      };
+    }
+    case "cloudinary": {
+      const account = parseCloudinaryUrl(storage.url);
+      return { blobs: cloudinaryBlobStore(account), signer: cloudinaryUrlSigner(account) };
+    }
+  }
+};
+
+/** The composition root: configuration in, adapters registered by token, the app's dependencies out. */
+export const compose = async (config: Config, overrides: Partial<AppDeps> = {}): Promise<Composition> => {
+  const needsEmbedded = !config.jwtSecret || (!config.urlSigningKeys && config.storage.kind !== "cloudinary");
+  const embedded = needsEmbedded ? await loadOrCreateSecrets(config.dataDir) : null;
+  const jwtSecret = config.jwtSecret ?? embedded!.secrets.jwtSecret;
+  const urlKeys = config.urlSigningKeys ?? (embedded ? [embedded.secrets.urlSigningKey] : []);
+  const hmac = () => hmacUrlSigner({ baseUrl: config.publicUrl, keys: urlKeys, ttlSeconds: config.urlTtlSeconds });
+
+  const sql = await openDatabase(config);
+  const { blobs, signer } = storageFor(config, hmac);
+  const c = rootContainer.createChildContainer();
+  c.register<ImageRepository>(TOKENS.ImageRepository, { useValue: overrides.images ?? postgresImageRepository(sql) });
+  c.register<BlobStore>(TOKENS.BlobStore, { useValue: overrides.blobs ?? blobs });
+  c.register<UrlSigner>(TOKENS.UrlSigner, { useValue: overrides.signer ?? signer });
+  c.register<TokenIssuer>(TOKENS.TokenIssuer, { useValue: overrides.tokens ?? joseTokenIssuer({ secret: jwtSecret }) });
+  c.register<Clock>(TOKENS.Clock, { useValue: overrides.clock ?? { now: () => new Date() } });
+  c.register<IdGenerator>(TOKENS.IdGenerator, { useValue: overrides.ids ?? { uuid: randomUUID } });
+  c.register<ImageInspector>(TOKENS.ImageInspector, { useValue: overrides.inspector ?? sharpImageInspector() });
+  c.register<ImageRenderer>(TOKENS.ImageRenderer, { useValue: overrides.renderer ?? sharpImageRenderer() });
+
+  const deps: AppDeps = {
+    images: c.resolve(TOKENS.ImageRepository),
+    blobs: c.resolve(TOKENS.BlobStore),
+    signer: c.resolve(TOKENS.UrlSigner),
+    tokens: c.resolve(TOKENS.TokenIssuer),
+    clock: c.resolve(TOKENS.Clock),
+    ids: c.resolve(TOKENS.IdGenerator),
+    inspector: c.resolve(TOKENS.ImageInspector),
+    renderer: c.resolve(TOKENS.ImageRenderer),
+    maxUploadBytes: config.maxUploadBytes,
+  };
+  return {
+    container: c,
+    deps,
+    jwtSecret,
+    secretsCreated: embedded?.created ?? false,
+    close: async () => {
+      await c.dispose();
+      await sql.close();
+    },
+  };
+};

@@ -1,0 +1,114 @@
+import { Router, type Request, type Response } from "express";
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import {
+  DEFAULT_PER_PAGE,
+  invalidField,
+  listAlbumImages,
+  unsupported,
+  uploadImage,
+  type ClientLocation,
+  type FieldIssue,
+  type JsonObject,
+  type UploadImageInput,
+} from "@image-api/core";
+import type { AppDeps } from "../deps.js";
+import { failIfAny, nestFields, optionalNumber, optionalText } from "../parse/fields.js";
+import { readMultipart, type MultipartForm } from "../parse/multipart.js";
+import { presentImage } from "../present/image.presenter.js";
+import { sendJson } from "../send.js";
+import { handle } from "./run.js";
+
+const albumOf = (req: Request): string => String(req.params.album_id);
+
+const locationOf = (fields: JsonObject, issues: FieldIssue[]): ClientLocation | null => {
+  const src = typeof fields.location === "object" && fields.location !== null && !Array.isArray(fields.location) ? fields.location : fields;
+  const latitude = optionalNumber(src, "latitude", issues);
+  const longitude = optionalNumber(src, "longitude", issues);
+  const accuracy = optionalNumber(src, "accuracy", issues);
+  if (latitude === undefined && longitude === undefined) return null;
+  if (latitude === undefined || longitude === undefined) {
+    issues.push({ field: "location", message: "send latitude and longitude together" });
+    return null;
+  }
+  return { latitude, longitude, accuracy: accuracy ?? null };
+};
+
+/** Turns the multipart form into the upload command's input. */
+export const uploadInput = (albumId: string, form: MultipartForm) =>
+  pipe(
+    nestFields(form.fields),
+    E.chain((fields) => {
+      if (!form.file) return E.left(invalidField("file", "is required (multipart field 'file')"));
+      const issues: FieldIssue[] = [];
+      const metadatas = fields.metadatas;
+      if (metadatas !== undefined && (typeof metadatas !== "object" || metadatas === null || Array.isArray(metadatas)))
+        issues.push({ field: "metadatas", message: "send as metadatas[key]=value" });
+      const title = optionalText(fields, "title", issues);
+      const description = optionalText(fields, "description", issues);
+      const input: UploadImageInput = {
+        albumId,
+        bytes: form.file.bytes,
+        filename: form.file.filename,
+        ...(title === undefined ? {} : { title }),
+        ...(description === undefined ? {} : { description }),
+        metadatas: (metadatas as JsonObject | undefined) ?? {},
+        location: locationOf(fields, issues),
+      };
+      return failIfAny(issues, input);
+    }),
+  );
+
+const intParam = (v: unknown, fallback: number): number =>
+  v === undefined ? fallback : typeof v === "string" && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+
+const linkHeader = (req: Request, page: number, perPage: number, total: number): string => {
+  const last = Math.max(1, Math.ceil(total / perPage));
+  const url = (p: number) => `<${req.baseUrl}${req.path}?page=${p}&per_page=${perPage}>`;
+  const links = [`${url(1)}; rel="first"`, `${url(last)}; rel="last"`];
+  if (page > 1) links.push(`${url(Math.min(page - 1, last))}; rel="prev"`);
+  if (page < last) links.push(`${url(page + 1)}; rel="next"`);
+  return links.join(", ");
+};
+
+export const albumsRouter = (deps: AppDeps): Router => {
+  const router = Router();
+
+  router.post(
+    "/:album_id/images",
+    handle(
+      (caller, req) =>
+        req.is("multipart/form-data")
+          ? pipe(
+              () => readMultipart(req, deps.maxUploadBytes),
+              TE.chainEitherKW((form) => uploadInput(albumOf(req), form)),
+              TE.chainW((input) => uploadImage(deps)(caller, input)),
+            )
+          : TE.left(unsupported("upload with multipart/form-data and the image in the 'file' field")),
+      (res, image) => presentImage(image, deps.signer, deps.clock.now()).then((body) => sendJson(res, 200, body)),
+    ),
+  );
+
+  router.get(
+    "/:album_id/images",
+    handle(
+      (caller, req) => {
+        const page = intParam(req.query.page, 1);
+        const perPage = intParam(req.query.per_page, DEFAULT_PER_PAGE);
+        return pipe(
+          listAlbumImages(deps)(caller, { albumId: albumOf(req), page, perPage }),
+          TE.map((result) => ({ ...result, page, perPage, req })),
+        );
+      },
+      async (res: Response, { items, total, page, perPage, req }) => {
+        const now = deps.clock.now();
+        const body = await Promise.all(items.map((image) => presentImage(image, deps.signer, now)));
+        res.setHeader("X-Total-Count", String(total));
+        res.setHeader("Link", linkHeader(req, page, perPage, total));
+        sendJson(res, 200, body);
+      },
+    ),
+  );
+  return router;
+};

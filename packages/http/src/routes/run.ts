@@ -1,0 +1,20 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Claims, DomainError } from "@image-api/core";
+import type { TaskEither } from "fp-ts/lib/TaskEither.js";
+import { sendDomainError } from "../send.js";
+
+/** Runs a command for an authenticated request: Left → mapped error, Right → `ok`. */
+export const handle =
+  <A>(
+    command: (caller: Claims, req: Request) => TaskEither<DomainError, A>,
+    ok: (res: Response, value: A) => Promise<void> | void,
+  ): RequestHandler =>
+  async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const result = await command(res.locals.caller as Claims, req)();
+      if (result._tag === "Left") sendDomainError(res, result.left);
+      else await ok(res, result.right);
+    } catch (e) {
+      next(e);
+    }
+  };
