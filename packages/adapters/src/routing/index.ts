@@ -1,0 +1,1 @@
+export * from "./routing.url-signer.js";
