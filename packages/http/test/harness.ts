@@ -11,6 +11,7 @@ import { createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { compose } from "../src/container.js";
 import type { AppDeps } from "../src/deps.js";
+import { seedDatabase } from "./pglite-template.js";
 
 export const SECRET = "test-secret-0123456789-abcdefghijklmnop";
 export const URL_KEY = "url-key-0123456789-abcdefghijklmnopqrstuv";
@@ -32,6 +33,7 @@ export interface TestApp {
 /** The real app on the embedded adapters (PGlite + filesystem) in a fresh data dir, with a manual clock. */
 export const startTestApp = async (env: Record<string, string> = {}, dataDir?: string): Promise<TestApp> => {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), "image-api-test-")));
+  await seedDatabase(dir);
   const config = loadConfig({
     IMAGE_API_DATA_DIR: dir,
     IMAGE_API_JWT_SECRET: SECRET,
