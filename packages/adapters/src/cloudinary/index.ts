@@ -1,0 +1,7 @@
+export * from "./cloudinary.url-signer.js";
+export * from "./cloudinary.blob-store.js";
+export { verifyUploadSignature, type SignedUploadParams, type VerifiedUpload, type VerifyUploadSignatureInput } from "./cloudinary.upload-signature.js";
+export { transformationOf, renditionOfTransformation } from "./cloudinary.transformation.js";
+export type { CloudinaryAccount } from "./cloudinary.sdk.js";
+export type { SignatureAlgorithm } from "./cloudinary.signature.js";
+export * from "./cloudinary.account-url.js";

@@ -1,0 +1,101 @@
+import { createHash } from "node:crypto";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { BlobKey, notFound, unavailable, type BlobContent, type BlobStore, type NotFound, type Unavailable } from "@image-api/core";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import { openBlobFile, readBody, writeAtomically } from "./blob-file.js";
+
+export interface FilesystemBlobStoreOptions {
+  /** Directory holding `blobs/` and `renditions/`; created on first write. */
+  readonly root: string;
+}
+
+const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
+const isMissing = (e: unknown): boolean => code(e) === "ENOENT" || code(e) === "ENOTDIR";
+
+class BadKey extends Error {}
+
+/** Keys become path segments: anything but the core's key shape (no dots, no slashes) is refused. */
+const checked = (key: string): string => {
+  if (!BlobKey.is(key)) throw new BadKey(`invalid blob key ${JSON.stringify(key)}`);
+  return key;
+};
+
+/**
+ * Rendition names hold "/" and ","; base64url makes them one safe file name. Names too long for a
+ * file name fall back to their digest.
+ */
+export const renditionFileName = (name: string): string => {
+  const encoded = Buffer.from(name, "utf8").toString("base64url");
+  return encoded.length <= 200 ? `r-${encoded}` : `h-${createHash("sha256").update(name).digest("hex")}`;
+};
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/**
+ * Blobs as files: `<root>/blobs/<first two key chars>/<key>` and renditions under
+ * `<root>/renditions/<key>/`. Writes are atomic (temp file + fsync + rename).
+ */
+export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): BlobStore => {
+  const blobPath = (key: string) => join(root, "blobs", checked(key).slice(0, 2), key);
+  const renditionDir = (key: string) => join(root, "renditions", checked(key));
+
+  const failed = (what: string) => (e: unknown): Unavailable =>
+    unavailable(e instanceof BadKey ? e.message : `could not ${what}`, e);
+
+  const read = (path: () => string, missing: string): TE.TaskEither<NotFound | Unavailable, BlobContent> =>
+    TE.tryCatch(
+      async () => {
+        const blob = await openBlobFile(path());
+        return { body: readBody(blob), bytes: blob.bytes, contentType: blob.contentType };
+      },
+      (e): NotFound | Unavailable => (isMissing(e) || e instanceof BadKey ? notFound(missing) : unavailable(`could not read ${missing}`, e)),
+    );
+
+  const write = async (path: string, body: AsyncIterable<Uint8Array>, contentType: string): Promise<number> => {
+    await mkdir(dirname(path), { recursive: true });
+    return writeAtomically(path, contentType, body);
+  };
+
+  return {
+    put: (key, body, contentType) =>
+      TE.tryCatch(async () => {
+        const bytes = await write(blobPath(key), body, contentType);
+        return { bytes, version: Math.floor(Date.now() / 1000) };
+      }, failed(`store blob ${key}`)),
+
+    get: (key) => read(() => blobPath(key), `blob ${key}`),
+
+    exists: (key) =>
+      TE.tryCatch(
+        () =>
+          stat(blobPath(key)).then(
+            (s) => s.isFile(),
+            (e: unknown) => {
+              if (isMissing(e)) return false;
+              throw e;
+            },
+          ),
+        failed(`check blob ${key}`),
+      ),
+
+    delete: (key) =>
+      TE.tryCatch(async () => {
+        const dir = renditionDir(key);
+        // Renditions go first so a crash never leaves renditions of a deleted blob being served;
+        // the second pass catches one rendered concurrently from the bytes just removed.
+        await rm(dir, { recursive: true, force: true });
+        await rm(blobPath(key), { force: true });
+        await rm(dir, { recursive: true, force: true });
+      }, failed(`delete blob ${key}`)),
+
+    getRendition: (key, name) => read(() => join(renditionDir(key), renditionFileName(name)), `rendition ${name} of blob ${key}`),
+
+    putRendition: (key, name, body, contentType) =>
+      TE.tryCatch(async () => {
+        await write(join(renditionDir(key), renditionFileName(name)), once(body), contentType);
+      }, failed(`store rendition ${name} of blob ${key}`)),
+  };
+};

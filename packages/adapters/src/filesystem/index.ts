@@ -1,0 +1,1 @@
+export * from "./filesystem.blob-store.js";

@@ -1,0 +1,52 @@
+import { ClaimsCodec, unauthenticated, unavailable, type Claims, type TokenIssuer, type Unauthenticated } from "@image-api/core";
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import { errors, jwtVerify, SignJWT } from "jose";
+
+export interface JoseTokenIssuerOptions {
+  /** The shared HS256 secret. */
+  readonly secret: string;
+  /** Accepted clock skew between the token's issuer and this host. */
+  readonly clockToleranceSeconds?: number;
+}
+
+/** The family's header, key order included, so re-issued tokens look like the ones callers send. */
+const HEADER = { typ: "JWT", alg: "HS256" } as const;
+
+const reason = (e: unknown): string => {
+  if (e instanceof errors.JWTExpired) return "token expired";
+  if (e instanceof errors.JWSSignatureVerificationFailed) return "invalid token signature";
+  if (e instanceof errors.JOSEAlgNotAllowed) return "token algorithm not allowed";
+  if (e instanceof errors.JWTClaimValidationFailed) return e.claim === "exp" && e.reason === "missing" ? "token has no exp claim" : `invalid token claim ${e.claim}`;
+  if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid) return "malformed token";
+  return "invalid token";
+};
+
+/** HS256 JWTs with jose: the algorithm is pinned and `exp` is required, so `alg: none` and unbounded tokens are refused. */
+export const joseTokenIssuer = ({ secret, clockToleranceSeconds = 30 }: JoseTokenIssuerOptions): TokenIssuer => {
+  if (secret.length === 0) throw new Error("joseTokenIssuer needs a non-empty secret");
+  const key = new TextEncoder().encode(secret);
+
+  const verify = (token: string): TE.TaskEither<Unauthenticated, Claims> =>
+    pipe(
+      TE.tryCatch(
+        () => jwtVerify(token, key, { algorithms: ["HS256"], requiredClaims: ["exp"], clockTolerance: clockToleranceSeconds }),
+        (e) => unauthenticated(reason(e)),
+      ),
+      TE.chainEitherK(({ payload }) =>
+        pipe(
+          ClaimsCodec.decode(payload),
+          E.mapLeft(() => unauthenticated("invalid token claims")),
+        ),
+      ),
+    );
+
+  const issue = (claims: Claims) =>
+    TE.tryCatch(
+      () => new SignJWT(claims).setProtectedHeader(HEADER).sign(key),
+      (e) => unavailable("could not sign the token", e),
+    );
+
+  return { verify, issue };
+};

@@ -1,0 +1,2 @@
+export * from "./memory.blob-store.js";
+export * from "./memory.image-repository.js";

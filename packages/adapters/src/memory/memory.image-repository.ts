@@ -1,0 +1,129 @@
+import {
+  conflict,
+  imageNotFound,
+  unavailable,
+  type BlobKey,
+  type BlobRef,
+  type Image,
+  type ImageId,
+  type ImageRepository,
+  type Unavailable,
+} from "@image-api/core";
+import * as E from "fp-ts/lib/Either.js";
+import type { TaskEither } from "fp-ts/lib/TaskEither.js";
+
+interface StoredBlob {
+  readonly blob: BlobRef;
+  refs: number;
+}
+
+/** Runs `step` whole when the Task runs; nothing else can interleave with synchronous code. */
+const atomically =
+  <Err, A>(step: () => E.Either<Err, A>): TaskEither<Err | Unavailable, A> =>
+  async () => {
+    try {
+      return step();
+    } catch (e) {
+      return E.left(unavailable("image repository failed", e));
+    }
+  };
+
+const page = (n: number): number => (Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0);
+
+const newestFirst = (a: Image, b: Image): number =>
+  b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/**
+ * Images and blob reference counts in two Maps, with the semantics of the SQL repository. Images are
+ * cloned in and out, so callers cannot alter what is stored by mutating what they passed or got back.
+ */
+export const memoryImageRepository = (): ImageRepository => {
+  const images = new Map<ImageId, Image>();
+  const blobs = new Map<BlobKey, StoredBlob>();
+  const clone = (image: Image): Image => structuredClone(image);
+
+  return {
+    findById: (id) =>
+      atomically(() => {
+        const image = images.get(id);
+        return image ? E.right(clone(image)) : E.left(imageNotFound(id));
+      }),
+
+    listByAlbum: (albumId, { offset, limit }) =>
+      atomically(() => {
+        const inAlbum = [...images.values()].filter((i) => i.albumId === albumId).sort(newestFirst);
+        const start = page(offset);
+        return E.right({ items: inAlbum.slice(start, start + page(limit)).map(clone), total: inAlbum.length });
+      }),
+
+    insert: (image) =>
+      atomically(() => {
+        if (images.has(image.id) || blobs.has(image.blob.key))
+          return E.left(conflict(`image ${image.id} or blob ${image.blob.key} already exists`));
+        blobs.set(image.blob.key, { blob: structuredClone(image.blob), refs: 1 });
+        images.set(image.id, clone(image));
+        return E.right(undefined);
+      }),
+
+    insertCopy: (sourceId, copy) =>
+      atomically(() => {
+        const source = images.get(sourceId);
+        if (!source) return E.left(imageNotFound(sourceId));
+        if (images.has(copy.id)) return E.left(conflict(`image ${copy.id} already exists`));
+        const blob = blobs.get(source.blob.key);
+        if (!blob) throw new Error(`blob ${source.blob.key} of image ${sourceId} is missing`);
+        blob.refs += 1;
+        // The copy points at the source's blob, whatever the caller put in `copy.blob`.
+        images.set(copy.id, clone({ ...copy, blob: source.blob }));
+        return E.right(undefined);
+      }),
+
+    update: (image, expectedVersion) =>
+      atomically(() => {
+        const current = images.get(image.id);
+        if (!current) return E.left(imageNotFound(image.id));
+        if (current.version !== expectedVersion)
+          return E.left(conflict(`image ${image.id} was modified concurrently (expected version ${expectedVersion})`));
+        const next: Image = clone({
+          ...current,
+          title: image.title,
+          description: image.description,
+          rotation: image.rotation,
+          crop: image.crop,
+          updatedAt: image.updatedAt,
+          version: current.version + 1,
+        });
+        images.set(next.id, next);
+        return E.right(clone(next));
+      }),
+
+    remove: (id) =>
+      atomically(() => {
+        const image = images.get(id);
+        if (!image) return E.left(imageNotFound(id));
+        images.delete(id);
+        const blob = blobs.get(image.blob.key);
+        if (!blob) throw new Error(`blob ${image.blob.key} of image ${id} is missing`);
+        blob.refs -= 1;
+        return E.right({ image, orphanedBlob: blob.refs === 0 ? image.blob.key : null });
+      }),
+
+    releaseBlob: (key) =>
+      atomically(() => {
+        if (blobs.get(key)?.refs === 0) blobs.delete(key);
+        return E.right(undefined);
+      }),
+
+    orphanedBlobs: () =>
+      atomically(() =>
+        E.right(
+          [...blobs.entries()]
+            .filter(([, b]) => b.refs === 0)
+            .map(([k]) => k)
+            .sort(),
+        ),
+      ),
+
+    blobReferences: (key) => atomically(() => E.right(blobs.get(key)?.refs ?? 0)),
+  };
+};

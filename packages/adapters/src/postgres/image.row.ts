@@ -1,0 +1,154 @@
+import type { AlbumId, BlobKey, BlobRef, Image, ImageId, JsonObject, LatLon, Rotation } from "@image-api/core";
+
+/** A stored image joined with its blob. Numbers from bigint columns arrive as strings (pg) or numbers (PGlite). */
+export interface ImageRow {
+  [column: string]: unknown;
+  id: string;
+  album_id: string;
+  group_id: string | null;
+  original_width: number;
+  original_height: number;
+  filename: string;
+  infos: JsonObject;
+  exifs: JsonObject;
+  metadatas: JsonObject;
+  gps_html: number[] | null;
+  gps_ip: number[] | null;
+  gps_exifs: number[] | null;
+  taken_at: Date | null;
+  title: string | null;
+  description: string | null;
+  rotation: number;
+  crop_x: number | null;
+  crop_y: number | null;
+  crop_w: number | null;
+  crop_h: number | null;
+  color: string;
+  processed: boolean;
+  processing_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+  blob_key: string;
+  blob_format: string;
+  blob_content_type: string;
+  blob_bytes: string | number;
+  blob_etag: string;
+  blob_version: string | number;
+}
+
+export type BlobRow = Pick<ImageRow, "blob_key" | "blob_format" | "blob_content_type" | "blob_bytes" | "blob_etag" | "blob_version">;
+
+/** The image's own columns, qualified by `alias`, in insert order. */
+const IMAGE_COLUMN_NAMES = [
+  "id",
+  "album_id",
+  "group_id",
+  "blob_key",
+  "original_width",
+  "original_height",
+  "filename",
+  "infos",
+  "exifs",
+  "metadatas",
+  "gps_html",
+  "gps_ip",
+  "gps_exifs",
+  "taken_at",
+  "title",
+  "description",
+  "rotation",
+  "crop_x",
+  "crop_y",
+  "crop_w",
+  "crop_h",
+  "color",
+  "processed",
+  "processing_error",
+  "created_at",
+  "updated_at",
+  "version",
+] as const;
+
+export const imageColumns = (alias: string): string => IMAGE_COLUMN_NAMES.map((c) => `${alias}.${c}`).join(", ");
+
+export const blobColumns = (alias: string): string =>
+  `${alias}.format AS blob_format, ${alias}.content_type AS blob_content_type, ${alias}.bytes AS blob_bytes, ` +
+  `${alias}.etag AS blob_etag, ${alias}.version AS blob_version`;
+
+export const INSERT_IMAGE = `INSERT INTO images (${IMAGE_COLUMN_NAMES.join(", ")})
+  VALUES (${IMAGE_COLUMN_NAMES.map((_, i) => `$${i + 1}`).join(", ")})`;
+
+/** Parameters for INSERT_IMAGE; `blobKey` is passed separately because a copy takes its source's. */
+export const imageParams = (image: Image, blobKey: string): unknown[] => [
+  image.id,
+  image.albumId,
+  image.groupId,
+  blobKey,
+  image.originalWidth,
+  image.originalHeight,
+  image.filename,
+  // Serialized here so both drivers send the same text for the json columns.
+  JSON.stringify(image.infos),
+  JSON.stringify(image.exifs),
+  JSON.stringify(image.metadatas),
+  image.gpsHtml ? [...image.gpsHtml] : null,
+  image.gpsIp ? [...image.gpsIp] : null,
+  image.gpsExifs ? [...image.gpsExifs] : null,
+  image.takenAt,
+  image.title,
+  image.description,
+  image.rotation,
+  image.crop?.x ?? null,
+  image.crop?.y ?? null,
+  image.crop?.w ?? null,
+  image.crop?.h ?? null,
+  image.color,
+  image.processed,
+  image.processingError,
+  image.createdAt,
+  image.updatedAt,
+  image.version,
+];
+
+export const blobParams = (blob: BlobRef): unknown[] => [blob.key, blob.format, blob.contentType, blob.bytes, blob.etag, blob.version];
+
+const latLon = (v: readonly number[] | null): LatLon | null =>
+  v === null || v[0] === undefined || v[1] === undefined ? null : [Number(v[0]), Number(v[1])];
+
+export const toImage = (row: ImageRow): Image => ({
+  id: row.id as ImageId,
+  albumId: row.album_id as AlbumId,
+  groupId: row.group_id as ImageId | null,
+  blob: {
+    key: row.blob_key as BlobKey,
+    format: row.blob_format,
+    contentType: row.blob_content_type,
+    bytes: Number(row.blob_bytes),
+    etag: row.blob_etag,
+    version: Number(row.blob_version),
+  },
+  originalWidth: row.original_width,
+  originalHeight: row.original_height,
+  filename: row.filename,
+  infos: row.infos,
+  exifs: row.exifs,
+  metadatas: row.metadatas,
+  gpsHtml: latLon(row.gps_html),
+  gpsIp: latLon(row.gps_ip),
+  gpsExifs: latLon(row.gps_exifs),
+  takenAt: row.taken_at,
+  title: row.title,
+  description: row.description,
+  rotation: row.rotation as Rotation,
+  crop:
+    row.crop_x === null || row.crop_y === null || row.crop_w === null || row.crop_h === null
+      ? null
+      : { x: row.crop_x, y: row.crop_y, w: row.crop_w, h: row.crop_h },
+  color: row.color,
+  processed: row.processed,
+  processingError: row.processing_error,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  version: row.version,
+});

@@ -1,0 +1,32 @@
+import { PGlite, type Transaction } from "@electric-sql/pglite";
+import type { SqlClient, SqlExecutor, SqlResult, SqlRow } from "./sql-client.js";
+
+export interface PgliteClientOptions {
+  /** Directory holding the database; in memory when absent. */
+  readonly dataDir?: string;
+}
+
+const executor = (target: PGlite | Transaction): SqlExecutor => ({
+  query: async <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> => {
+    const result = await target.query<R>(text, [...params]);
+    return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
+  },
+  exec: async (script) => {
+    await target.exec(script);
+  },
+});
+
+/**
+ * Postgres compiled to WebAssembly, in process. It has a single connection: PGlite queues queries and
+ * transactions, so transactions never interleave and the repository's row locks are simply uncontended.
+ */
+export const createPgliteClient = async (options: PgliteClientOptions = {}): Promise<SqlClient> => {
+  const db = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+  return {
+    ...executor(db),
+    transaction: (fn) => db.transaction((tx) => fn(executor(tx))),
+    close: async () => {
+      if (!db.closed) await db.close();
+    },
+  };
+};

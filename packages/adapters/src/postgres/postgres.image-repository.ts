@@ -1,0 +1,165 @@
+import {
+  conflict,
+  imageNotFound,
+  type BlobKey,
+  type Conflict,
+  type ImageRepository,
+  type NotFound,
+  type Unavailable,
+} from "@image-api/core";
+import * as E from "fp-ts/lib/Either.js";
+import type * as TE from "fp-ts/lib/TaskEither.js";
+import {
+  blobColumns,
+  blobParams,
+  imageColumns,
+  imageParams,
+  INSERT_IMAGE,
+  toImage,
+  type BlobRow,
+  type ImageRow,
+} from "./image.row.js";
+import type { SqlClient } from "./sql-client.js";
+import { isUniqueViolation, toUnavailable } from "./sql-errors.js";
+
+const SELECT_IMAGE = `SELECT ${imageColumns("i")}, ${blobColumns("b")} FROM images i JOIN blobs b ON b.key = i.blob_key`;
+
+/** Runs a database call; whatever it throws is Unavailable. */
+const run =
+  <Err, A>(work: () => Promise<E.Either<Err, A>>): TE.TaskEither<Err | Unavailable, A> =>
+  () =>
+    work().catch((e: unknown) => E.left(toUnavailable(e)));
+
+/** As `run`, but a unique violation means the row already exists. */
+const runInsert =
+  <Err, A>(work: () => Promise<E.Either<Err, A>>, duplicate: () => Conflict): TE.TaskEither<Err | Conflict | Unavailable, A> =>
+  () =>
+    work().catch((e: unknown) => E.left(isUniqueViolation(e) ? duplicate() : toUnavailable(e)));
+
+const page = (n: number): number => (Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0);
+
+/**
+ * The same SQL runs on server Postgres (pg.Pool) and on PGlite. Every function is one statement or one
+ * transaction; the reference count lives on the blob row, whose row lock orders competing copies and deletes.
+ */
+export const postgresImageRepository = (client: SqlClient): ImageRepository => ({
+  findById: (id) =>
+    run(async () => {
+      const { rows } = await client.query<ImageRow>(`${SELECT_IMAGE} WHERE i.id = $1`, [id]);
+      return rows[0] ? E.right(toImage(rows[0])) : E.left<NotFound>(imageNotFound(id));
+    }),
+
+  listByAlbum: (albumId, { offset, limit }) =>
+    run(() =>
+      client.transaction(async (tx) => {
+        // One snapshot for both statements, so the total matches the page.
+        await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        const count = await tx.query<{ total: string | number }>("SELECT count(*) AS total FROM images WHERE album_id = $1", [albumId]);
+        const items = await tx.query<ImageRow>(
+          `${SELECT_IMAGE} WHERE i.album_id = $1 ORDER BY i.created_at DESC, i.id DESC OFFSET $2 LIMIT $3`,
+          [albumId, page(offset), page(limit)],
+        );
+        return E.right({ items: items.rows.map(toImage), total: Number(count.rows[0]?.total ?? 0) });
+      }),
+    ),
+
+  insert: (image) =>
+    runInsert(
+      () =>
+        client.transaction(async (tx) => {
+          await tx.query(
+            "INSERT INTO blobs (key, refs, format, content_type, bytes, etag, version) VALUES ($1, 1, $2, $3, $4, $5, $6)",
+            blobParams(image.blob),
+          );
+          await tx.query(INSERT_IMAGE, imageParams(image, image.blob.key));
+          return E.right(undefined);
+        }),
+      () => conflict(`image ${image.id} or blob ${image.blob.key} already exists`),
+    ),
+
+  insertCopy: (sourceId, copy) =>
+    runInsert(
+      () =>
+        client.transaction(async (tx) => {
+          // The share lock keeps the source from being deleted until this transaction ends; a source
+          // deleted first is simply not found.
+          const source = await tx.query<{ blob_key: string }>("SELECT blob_key FROM images WHERE id = $1 FOR SHARE", [sourceId]);
+          const blobKey = source.rows[0]?.blob_key;
+          if (blobKey === undefined) return E.left<NotFound>(imageNotFound(sourceId));
+          await tx.query("UPDATE blobs SET refs = refs + 1 WHERE key = $1", [blobKey]);
+          await tx.query(INSERT_IMAGE, imageParams(copy, blobKey));
+          return E.right(undefined);
+        }),
+      () => conflict(`image ${copy.id} already exists`),
+    ),
+
+  update: (image, expectedVersion) =>
+    run(async () => {
+      const { rows } = await client.query<ImageRow>(
+        `WITH u AS (
+           UPDATE images
+              SET title = $3, description = $4, rotation = $5,
+                  crop_x = $6, crop_y = $7, crop_w = $8, crop_h = $9,
+                  updated_at = $10, version = version + 1
+            WHERE id = $1 AND version = $2
+           RETURNING *
+         )
+         SELECT ${imageColumns("u")}, ${blobColumns("b")} FROM u JOIN blobs b ON b.key = u.blob_key`,
+        [
+          image.id,
+          expectedVersion,
+          image.title,
+          image.description,
+          image.rotation,
+          image.crop?.x ?? null,
+          image.crop?.y ?? null,
+          image.crop?.w ?? null,
+          image.crop?.h ?? null,
+          image.updatedAt,
+        ],
+      );
+      if (rows[0]) return E.right(toImage(rows[0]));
+      const exists = await client.query("SELECT 1 FROM images WHERE id = $1", [image.id]);
+      return E.left<NotFound | Conflict>(
+        exists.rows.length > 0
+          ? conflict(`image ${image.id} was modified concurrently (expected version ${expectedVersion})`)
+          : imageNotFound(image.id),
+      );
+    }),
+
+  remove: (id) =>
+    run(() =>
+      client.transaction(async (tx) => {
+        const deleted = await tx.query<ImageRow>(`DELETE FROM images i WHERE i.id = $1 RETURNING ${imageColumns("i")}`, [id]);
+        const row = deleted.rows[0];
+        if (!row) return E.left<NotFound>(imageNotFound(id));
+        // The blob row's lock serializes sibling deletes: exactly one of them sees the count reach zero.
+        const blob = await tx.query<BlobRow & { refs: number }>(
+          `UPDATE blobs b SET refs = b.refs - 1 WHERE b.key = $1 RETURNING b.refs, b.key AS blob_key, ${blobColumns("b")}`,
+          [row.blob_key],
+        );
+        const b = blob.rows[0];
+        if (!b) throw new Error(`blob ${row.blob_key} of image ${id} is missing`);
+        return E.right({ image: toImage({ ...row, ...b }), orphanedBlob: b.refs === 0 ? (b.blob_key as BlobKey) : null });
+      }),
+    ),
+
+  releaseBlob: (key) =>
+    run(async () => {
+      // Only zero-reference rows: a late or repeated release never forgets a blob in use.
+      await client.query("DELETE FROM blobs WHERE key = $1 AND refs = 0", [key]);
+      return E.right(undefined);
+    }),
+
+  orphanedBlobs: () =>
+    run(async () => {
+      const { rows } = await client.query<{ key: string }>("SELECT key FROM blobs WHERE refs = 0 ORDER BY key");
+      return E.right(rows.map((r) => r.key as BlobKey));
+    }),
+
+  blobReferences: (key) =>
+    run(async () => {
+      const { rows } = await client.query<{ refs: number }>("SELECT refs FROM blobs WHERE key = $1", [key]);
+      return E.right(rows[0]?.refs ?? 0);
+    }),
+});

@@ -1,0 +1,20 @@
+/** The few operations the repository and the migration runner need, over `pg.Pool` or PGlite alike. */
+export interface SqlResult<R> {
+  readonly rows: R[];
+  readonly rowCount: number;
+}
+
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlExecutor {
+  /** One statement, parameters as `$1…$n`. */
+  readonly query: <R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]) => Promise<SqlResult<R>>;
+  /** A parameterless script of several statements (migrations). */
+  readonly exec: (script: string) => Promise<void>;
+}
+
+export interface SqlClient extends SqlExecutor {
+  /** Runs `fn` on one connection between BEGIN and COMMIT; any rejection rolls back and rejects. */
+  readonly transaction: <A>(fn: (tx: SqlExecutor) => Promise<A>) => Promise<A>;
+  readonly close: () => Promise<void>;
+}

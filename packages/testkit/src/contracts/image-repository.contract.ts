@@ -1,0 +1,428 @@
+import {
+  duplicateOf,
+  type AlbumId,
+  type BlobKey,
+  type Image,
+  type ImageId,
+  type ImageRepository,
+  type JsonObject,
+} from "@image-api/core";
+import * as E from "fp-ts/lib/Either.js";
+import type { TaskEither } from "fp-ts/lib/TaskEither.js";
+import { describe, expect, type TestAPI } from "vitest";
+import { anImage, testUuid } from "../fixtures/image.fixture.js";
+
+type Tagged = { readonly _tag: string; readonly message: string };
+
+const right = async <A>(te: TaskEither<Tagged, A>): Promise<A> => {
+  const result = await te();
+  if (E.isLeft(result)) throw new Error(`expected success, got ${result.left._tag}: ${result.left.message}`);
+  return result.right;
+};
+
+const failure = async (te: TaskEither<Tagged, unknown>): Promise<string> => {
+  const result = await te();
+  if (E.isRight(result)) throw new Error("expected a failure, got success");
+  return result.left._tag;
+};
+
+const newId = () => testUuid() as ImageId;
+const at = (iso: string) => new Date(iso);
+
+/** Roughly 100 KB of nested, mixed-type JSON with non-ASCII text. */
+const largeMetadatas = (): JsonObject => ({
+  source: "import ✓",
+  entries: Array.from({ length: 1100 }, (_, i) => ({
+    i,
+    label: `étiquette ${i} — 写真 📷`,
+    ratio: i / 7,
+    even: i % 2 === 0,
+    none: null,
+  })),
+});
+
+/** Every field set, most of them to values a storage layer likes to mangle. */
+const richImage = (): Image =>
+  anImage({
+    groupId: newId(),
+    blob: {
+      key: testUuid() as BlobKey,
+      format: "jpg",
+      contentType: "image/jpeg",
+      bytes: 5_000_000_123,
+      etag: "0f343b0931126a20f133d67c2b018a3b",
+      version: 1_554_745_132,
+    },
+    originalWidth: 4032,
+    originalHeight: 3024,
+    filename: "Fête d'été 🎉 \"quoted\" \\ back",
+    exifs: {
+      Make: "Canon",
+      GPSLatitude: [48, 51, 42.96],
+      nested: { deep: { list: [1, "x", null, true, -2.5e-7] } },
+      ключ: "значение",
+    },
+    metadatas: largeMetadatas(),
+    gpsHtml: [48.861934399999996, 2.348967],
+    gpsIp: [-33.86882, 151.20929],
+    gpsExifs: [0.30000000000000004, -179.99999999999997],
+    takenAt: at("2018-07-14T12:34:56.789Z"),
+    title: "Été à Paris — 東京 🌸 مرحبا e\u0301",
+    description: `Ligne 1\nLigne 2\t«tab»\n${"long ".repeat(1900)}fin 🏁`,
+    rotation: 270,
+    crop: { x: 1.5, y: 2.25, w: 40.125, h: 33.333333333333336 },
+    color: "#0A0B0C",
+    processed: true,
+    processingError: "timeout while rendering ⚠",
+    createdAt: at("2024-02-29T23:59:59.999Z"),
+    updatedAt: at("2024-03-01T00:00:00.001Z"),
+    version: 7,
+  });
+
+/** An image and `n` duplicates of it, all stored. */
+const family = async (repo: ImageRepository, n: number): Promise<{ source: Image; copies: Image[] }> => {
+  const source = anImage();
+  await right(repo.insert(source));
+  const copies: Image[] = [];
+  for (let i = 0; i < n; i++) {
+    const copy = duplicateOf(source, newId(), at(`2026-01-01T00:00:0${i % 10}.000Z`));
+    await right(repo.insertCopy(source.id, copy));
+    copies.push(copy);
+  }
+  return { source, copies };
+};
+
+const permutations = <T>(xs: readonly T[]): T[][] =>
+  xs.length <= 1 ? [[...xs]] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+
+/**
+ * What every ImageRepository must do. `test` must provide a fresh, empty repository per test.
+ */
+export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>): void {
+  describe("storing and reading", () => {
+    test("round-trips every field of a fully populated image", async ({ repo }) => {
+      const image = richImage();
+      expect(JSON.stringify(image.metadatas).length).toBeGreaterThan(100_000);
+      await right(repo.insert(image));
+      const found = await right(repo.findById(image.id));
+      expect(found).toStrictEqual(image);
+      expect(found.createdAt).toBeInstanceOf(Date);
+      expect(found.takenAt?.toISOString()).toBe("2018-07-14T12:34:56.789Z");
+      expect(found.gpsHtml?.[0]).toBe(48.861934399999996);
+    });
+
+    test("round-trips an image whose optional fields are all null or empty", async ({ repo }) => {
+      const image = anImage({ infos: {}, gpsHtml: null, gpsIp: null, gpsExifs: null, title: null, description: null });
+      await right(repo.insert(image));
+      expect(await right(repo.findById(image.id))).toStrictEqual(image);
+    });
+
+    test("keeps the key order of the JSON fields, which clients see as stored", async ({ repo }) => {
+      const image = anImage({ exifs: { zeta: 1, alpha: 2, mid: { b: 1, a: 2 } } });
+      await right(repo.insert(image));
+      const found = await right(repo.findById(image.id));
+      expect(Object.keys(found.infos)).toEqual(Object.keys(image.infos));
+      expect(JSON.stringify(found.exifs)).toBe(JSON.stringify(image.exifs));
+    });
+
+    test("what a caller does to the objects it passed or got back does not change the stored image", async ({ repo }) => {
+      const image = anImage();
+      const snapshot = structuredClone(image);
+      await right(repo.insert(image));
+      (image.infos as { [k: string]: unknown })["width"] = 2;
+      const first = await right(repo.findById(image.id));
+      (first.infos as { [k: string]: unknown })["height"] = 1;
+      expect(await right(repo.findById(image.id))).toStrictEqual(snapshot);
+    });
+
+    test("findById of an unknown id is NotFound", async ({ repo }) => {
+      expect(await failure(repo.findById(newId()))).toBe("NotFound");
+    });
+
+    test("a new image's blob starts with one reference; unknown blobs have none", async ({ repo }) => {
+      const image = anImage();
+      await right(repo.insert(image));
+      expect(await right(repo.blobReferences(image.blob.key))).toBe(1);
+      expect(await right(repo.blobReferences(testUuid() as BlobKey))).toBe(0);
+    });
+
+    test("inserting an existing id is a Conflict and writes nothing", async ({ repo }) => {
+      const image = anImage();
+      await right(repo.insert(image));
+      const clash = anImage({ id: image.id, filename: "other" });
+      expect(await failure(repo.insert(clash))).toBe("Conflict");
+      expect(await right(repo.findById(image.id))).toStrictEqual(image);
+      // The clash's blob row would have been written first: it must be rolled back with the image.
+      expect(await right(repo.blobReferences(clash.blob.key))).toBe(0);
+    });
+
+    test("inserting a new image over an existing blob key is a Conflict and writes nothing", async ({ repo }) => {
+      const image = anImage();
+      await right(repo.insert(image));
+      const clash = anImage({ blob: image.blob });
+      expect(await failure(repo.insert(clash))).toBe("Conflict");
+      expect(await failure(repo.findById(clash.id))).toBe("NotFound");
+      expect(await right(repo.blobReferences(image.blob.key))).toBe(1);
+    });
+  });
+
+  describe("listing an album", () => {
+    const OTHER = "00100000999ZZ999" as AlbumId;
+
+    test("returns newest first, ties broken by id descending, with the album's total on every page", async ({ repo }) => {
+      const [lo, hi] = [newId(), newId()].sort();
+      const tieLo = anImage({ id: lo as ImageId, createdAt: at("2020-01-02T00:00:00.000Z") });
+      const tieHi = anImage({ id: hi as ImageId, createdAt: at("2020-01-02T00:00:00.000Z") });
+      const oldest = anImage({ createdAt: at("2019-01-01T00:00:00.000Z") });
+      const newest = anImage({ createdAt: at("2021-06-01T00:00:00.000Z") });
+      const middle = anImage({ createdAt: at("2020-01-02T00:00:00.001Z") });
+      for (const image of [tieLo, oldest, newest, tieHi, middle]) await right(repo.insert(image));
+      for (const image of [anImage({ albumId: OTHER }), anImage({ albumId: OTHER, createdAt: at("2030-01-01T00:00:00.000Z") })])
+        await right(repo.insert(image));
+
+      const ids = (page: { items: readonly Image[] }) => page.items.map((i) => i.id);
+      const all = await right(repo.listByAlbum(newest.albumId, { offset: 0, limit: 50 }));
+      expect(ids(all)).toEqual([newest.id, middle.id, tieHi.id, tieLo.id, oldest.id]);
+      expect(all.total).toBe(5);
+      expect(all.items[0]).toStrictEqual(newest);
+
+      const second = await right(repo.listByAlbum(newest.albumId, { offset: 2, limit: 2 }));
+      expect(ids(second)).toEqual([tieHi.id, tieLo.id]);
+      expect(second.total).toBe(5);
+      const last = await right(repo.listByAlbum(newest.albumId, { offset: 4, limit: 2 }));
+      expect(ids(last)).toEqual([oldest.id]);
+      const beyond = await right(repo.listByAlbum(newest.albumId, { offset: 10, limit: 2 }));
+      expect(beyond).toEqual({ items: [], total: 5 });
+    });
+
+    test("only lists the album's own images", async ({ repo }) => {
+      const mine = anImage();
+      const theirs = anImage({ albumId: OTHER });
+      await right(repo.insert(mine));
+      await right(repo.insert(theirs));
+      const other = await right(repo.listByAlbum(OTHER, { offset: 0, limit: 10 }));
+      expect(other.items.map((i) => i.id)).toEqual([theirs.id]);
+      expect(other.total).toBe(1);
+      expect(await right(repo.listByAlbum("nobody" as AlbumId, { offset: 0, limit: 10 }))).toEqual({ items: [], total: 0 });
+    });
+  });
+
+  describe("duplicating", () => {
+    test("insertCopy stores the copy on the source's blob and counts the reference", async ({ repo }) => {
+      const source = richImage();
+      await right(repo.insert(source));
+      const copy = duplicateOf(source, newId(), at("2026-05-01T10:00:00.123Z"));
+      await right(repo.insertCopy(source.id, copy));
+
+      expect(await right(repo.findById(copy.id))).toStrictEqual(copy);
+      expect(await right(repo.findById(source.id))).toStrictEqual(source);
+      expect(await right(repo.blobReferences(source.blob.key))).toBe(2);
+
+      const copyOfCopy = duplicateOf(copy, newId(), at("2026-05-01T10:00:01.000Z"));
+      await right(repo.insertCopy(copy.id, copyOfCopy));
+      const found = await right(repo.findById(copyOfCopy.id));
+      expect(found.blob).toStrictEqual(source.blob);
+      expect(found.groupId).toBe(source.groupId);
+      expect(await right(repo.blobReferences(source.blob.key))).toBe(3);
+    });
+
+    test("insertCopy of a missing source is NotFound and writes nothing", async ({ repo }) => {
+      const other = anImage();
+      await right(repo.insert(other));
+      const copy = duplicateOf(other, newId(), at("2026-05-01T10:00:00.000Z"));
+      expect(await failure(repo.insertCopy(newId(), copy))).toBe("NotFound");
+      expect(await failure(repo.findById(copy.id))).toBe("NotFound");
+      expect(await right(repo.blobReferences(other.blob.key))).toBe(1);
+      expect((await right(repo.listByAlbum(other.albumId, { offset: 0, limit: 10 }))).total).toBe(1);
+    });
+
+    test("insertCopy onto an existing id is a Conflict and leaves the count alone", async ({ repo }) => {
+      const { source, copies } = await family(repo, 1);
+      const clash = duplicateOf(source, copies[0]!.id, at("2026-05-01T10:00:00.000Z"));
+      expect(await failure(repo.insertCopy(source.id, clash))).toBe("Conflict");
+      expect(await right(repo.blobReferences(source.blob.key))).toBe(2);
+      expect(await right(repo.findById(copies[0]!.id))).toStrictEqual(copies[0]);
+    });
+  });
+
+  describe("updating", () => {
+    test("replaces only the mutable fields, bumps the version and returns the stored image", async ({ repo }) => {
+      const image = richImage();
+      await right(repo.insert(image));
+      const changed: Image = {
+        ...image,
+        title: "Nouveau titre ✨",
+        description: null,
+        rotation: 90,
+        crop: { x: 0, y: 0, w: 10.5, h: 20 },
+        updatedAt: at("2026-02-03T04:05:06.789Z"),
+        // Not mutable through update: must be ignored.
+        filename: "renamed",
+        metadatas: { replaced: true },
+        processed: false,
+      };
+      const updated = await right(repo.update(changed, image.version));
+      const expected: Image = {
+        ...image,
+        title: changed.title,
+        description: null,
+        rotation: 90,
+        crop: changed.crop,
+        updatedAt: changed.updatedAt,
+        version: image.version + 1,
+      };
+      expect(updated).toStrictEqual(expected);
+      expect(await right(repo.findById(image.id))).toStrictEqual(expected);
+
+      const uncropped = await right(repo.update({ ...updated, crop: null, title: null }, updated.version));
+      expect(uncropped.crop).toBeNull();
+      expect(uncropped.title).toBeNull();
+      expect(uncropped.version).toBe(image.version + 2);
+    });
+
+    test("a stale expected version is a Conflict and changes nothing", async ({ repo }) => {
+      const image = anImage();
+      await right(repo.insert(image));
+      const first = await right(repo.update({ ...image, title: "first" }, 1));
+      expect(await failure(repo.update({ ...image, title: "stale" }, 1))).toBe("Conflict");
+      expect(await right(repo.findById(image.id))).toStrictEqual(first);
+    });
+
+    test("updating a missing image is NotFound", async ({ repo }) => {
+      expect(await failure(repo.update(anImage(), 1))).toBe("NotFound");
+    });
+
+    test("of concurrent updates from the same version exactly one wins", async ({ repo }) => {
+      const image = anImage();
+      await right(repo.insert(image));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => repo.update({ ...image, title: `writer ${i}` }, image.version)()),
+      );
+      const winners = results.filter(E.isRight);
+      expect(winners).toHaveLength(1);
+      expect(results.filter(E.isLeft).map((r) => r.left._tag)).toEqual(Array(7).fill("Conflict"));
+      const stored = await right(repo.findById(image.id));
+      expect(stored.version).toBe(2);
+      expect(stored.title).toBe(winners[0]!.right.title);
+    });
+  });
+
+  describe("removing", () => {
+    test("returns the removed image and reports its blob when it was the only reference", async ({ repo }) => {
+      const image = richImage();
+      await right(repo.insert(image));
+      const removal = await right(repo.remove(image.id));
+      expect(removal).toStrictEqual({ image, orphanedBlob: image.blob.key });
+      expect(await failure(repo.findById(image.id))).toBe("NotFound");
+      expect((await right(repo.listByAlbum(image.albumId, { offset: 0, limit: 10 }))).total).toBe(0);
+      expect(await right(repo.blobReferences(image.blob.key))).toBe(0);
+      expect(await right(repo.orphanedBlobs())).toEqual([image.blob.key]);
+    });
+
+    test("removing an unknown id is NotFound", async ({ repo }) => {
+      expect(await failure(repo.remove(newId()))).toBe("NotFound");
+    });
+
+    test("only the removal of the last reference reports the blob, whatever the order", async ({ repo }) => {
+      for (const order of permutations([0, 1, 2])) {
+        const { source, copies } = await family(repo, 2);
+        const members = [source, ...copies];
+        const reports: (BlobKey | null)[] = [];
+        const counts: number[] = [];
+        for (const index of order) {
+          reports.push((await right(repo.remove(members[index]!.id))).orphanedBlob);
+          counts.push(await right(repo.blobReferences(source.blob.key)));
+        }
+        expect(reports, `order ${order.join(",")}`).toEqual([null, null, source.blob.key]);
+        expect(counts).toEqual([2, 1, 0]);
+      }
+    });
+  });
+
+  describe("orphaned blobs", () => {
+    test("lists zero-reference blobs until they are released", async ({ repo }) => {
+      expect(await right(repo.orphanedBlobs())).toEqual([]);
+      const [a, b, live] = [anImage(), anImage(), anImage()];
+      for (const image of [a, b, live]) await right(repo.insert(image));
+      await right(repo.remove(a.id));
+      await right(repo.remove(b.id));
+      expect([...(await right(repo.orphanedBlobs()))].sort()).toEqual([a.blob.key, b.blob.key].sort());
+
+      await right(repo.releaseBlob(a.blob.key));
+      expect(await right(repo.orphanedBlobs())).toEqual([b.blob.key]);
+      expect(await right(repo.blobReferences(a.blob.key))).toBe(0);
+      // Releasing twice is harmless.
+      await right(repo.releaseBlob(a.blob.key));
+      expect(await right(repo.orphanedBlobs())).toEqual([b.blob.key]);
+    });
+
+    test("releasing a blob that still has references forgets nothing", async ({ repo }) => {
+      const { source, copies } = await family(repo, 1);
+      await right(repo.releaseBlob(source.blob.key));
+      expect(await right(repo.blobReferences(source.blob.key))).toBe(2);
+      expect(await right(repo.findById(copies[0]!.id))).toStrictEqual(copies[0]);
+      await right(repo.remove(source.id));
+      expect((await right(repo.remove(copies[0]!.id))).orphanedBlob).toBe(source.blob.key);
+    });
+  });
+
+  describe("concurrency", () => {
+    test("20 simultaneous duplicates of one image are all stored and counted", async ({ repo }) => {
+      const source = anImage();
+      await right(repo.insert(source));
+      const copies = Array.from({ length: 20 }, (_, i) => duplicateOf(source, newId(), at(`2026-01-01T00:00:${String(i).padStart(2, "0")}.000Z`)));
+      const results = await Promise.all(copies.map((c) => repo.insertCopy(source.id, c)()));
+      expect(results.filter(E.isLeft)).toEqual([]);
+      expect(await right(repo.blobReferences(source.blob.key))).toBe(21);
+      const listed = await right(repo.listByAlbum(source.albumId, { offset: 0, limit: 100 }));
+      expect(listed.total).toBe(21);
+      expect(new Set(listed.items.map((i) => i.id))).toEqual(new Set([source.id, ...copies.map((c) => c.id)]));
+    });
+
+    test("a duplicate racing the deletion of its source is either NotFound or a copy with a live blob", async ({ repo }) => {
+      const outcomes = { copied: 0, missed: 0 };
+      for (let round = 0; round < 24; round++) {
+        const source = anImage();
+        await right(repo.insert(source));
+        const copies = [0, 1].map(() => duplicateOf(source, newId(), at("2026-01-01T00:00:00.000Z")));
+        // Rotate the removal's position so either side gets the chance to go first.
+        const tasks = [repo.insertCopy(source.id, copies[0]!), repo.insertCopy(source.id, copies[1]!)];
+        const removeAt = round % 3;
+        const all = [...tasks.slice(0, removeAt), repo.remove(source.id), ...tasks.slice(removeAt)];
+        const results = await Promise.all(all.map((t) => (t as TaskEither<Tagged, unknown>)()));
+        const removal = results[removeAt]!;
+        const copyResults = results.filter((_, i) => i !== removeAt);
+        if (E.isLeft(removal)) throw new Error(`removing the source failed: ${removal.left._tag}`);
+        const reports: (BlobKey | null)[] = [(removal.right as { orphanedBlob: BlobKey | null }).orphanedBlob];
+
+        for (const [i, result] of copyResults.entries()) {
+          const copy = copies[i]!;
+          if (E.isLeft(result)) {
+            expect(result.left._tag).toBe("NotFound");
+            expect(await failure(repo.findById(copy.id))).toBe("NotFound");
+            outcomes.missed++;
+          } else {
+            expect(await right(repo.findById(copy.id))).toStrictEqual(copy);
+            expect(await right(repo.blobReferences(source.blob.key))).toBeGreaterThan(0);
+            outcomes.copied++;
+          }
+        }
+        for (const [i, result] of copyResults.entries())
+          if (E.isRight(result)) reports.push((await right(repo.remove(copies[i]!.id))).orphanedBlob);
+
+        expect(reports.filter((r) => r !== null)).toEqual([source.blob.key]);
+        expect(await right(repo.blobReferences(source.blob.key))).toBe(0);
+        expect((await right(repo.orphanedBlobs())).filter((k) => k === source.blob.key)).toHaveLength(1);
+      }
+      expect(outcomes.copied + outcomes.missed).toBe(48);
+    });
+
+    test("removing all members of a family at once reports the blob exactly once", async ({ repo }) => {
+      const { source, copies } = await family(repo, 9);
+      const removals = await Promise.all([source, ...copies].map((m) => right(repo.remove(m.id))));
+      expect(removals.map((r) => r.orphanedBlob).filter((k) => k !== null)).toEqual([source.blob.key]);
+      expect(await right(repo.blobReferences(source.blob.key))).toBe(0);
+      expect(await right(repo.orphanedBlobs())).toEqual([source.blob.key]);
+    });
+  });
+}
