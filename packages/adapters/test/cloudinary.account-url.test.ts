@@ -15,7 +15,17 @@ describe("parseCloudinaryUrl", () => {
     ).toEqual(E.right({ cloudName: "c", apiKey: "1", apiSecret: "2", uploadPrefix: "http://127.0.0.1:8080", secureDistribution: "img.example.org", signatureAlgorithm: "sha256" }));
   });
 
-  it.for(["", "cloudinary://1@c", "cloudinary://:2@c", "https://1:2@c", "cloudinary://1:2@c?signature_algorithm=md5"])("refuses %j", (url) => {
+  it("delivers over plain HTTP from cname with secure=false, as the SDK does", () => {
+    const r = parseCloudinaryUrl("cloudinary://1:2@c?upload_prefix=http://127.0.0.1:8080&secure=false&cname=127.0.0.1:8080");
+    expect(E.isRight(r) && r.right.deliveryBaseUrl).toBe("http://127.0.0.1:8080");
+    expect(E.isRight(r) && "deliveryBaseUrl" in r.right).toBe(true);
+    const shared = parseCloudinaryUrl("cloudinary://1:2@c?secure=false");
+    expect(E.isRight(shared) && shared.right.deliveryBaseUrl).toBe("http://res.cloudinary.com");
+    const secure = parseCloudinaryUrl("cloudinary://1:2@c?secure=true&cname=127.0.0.1:8080");
+    expect(E.isRight(secure) && "deliveryBaseUrl" in secure.right).toBe(false);
+  });
+
+  it.for(["", "cloudinary://1@c", "cloudinary://:2@c", "https://1:2@c", "cloudinary://1:2@c?signature_algorithm=md5", "cloudinary://1:2@c?secure=no", "cloudinary://1:2@c?secure=false&cname=http://x/y"])("refuses %j", (url) => {
     const r = parseCloudinaryUrl(url);
     expect(E.isLeft(r) && r.left._tag).toBe("Invalid");
     expect(E.isLeft(r) && r.left.issues[0]?.field).toBe("CLOUDINARY_URL");

@@ -16,7 +16,10 @@ export interface S3Connection {
 }
 
 export interface S3Target extends S3Connection {
-  /** s3rver implements neither ListMultipartUploads nor AbortMultipartUpload, a real server does. */
+  /**
+   * s3rver implements neither ListMultipartUploads nor AbortMultipartUpload nor signature checks; the
+   * run's container is s3rver too. "container" means a full S3 API, declared with IMAGE_API_TEST_S3_FULL_API=true.
+   */
   readonly server: "container" | "s3rver";
   readonly client: (overrides?: Partial<S3ClientOptions>) => S3Client;
   readonly stop: () => Promise<void>;
@@ -73,7 +76,7 @@ export const s3Target = async (): Promise<S3Target> => {
   const clients: S3Client[] = [];
   return {
     ...connection,
-    server: injected ? "container" : "s3rver",
+    server: injected && process.env["IMAGE_API_TEST_S3_FULL_API"] === "true" ? "container" : "s3rver",
     client: (overrides = {}) => {
       const client = createS3Client({
         region: connection.region,

@@ -21,3 +21,5 @@ export * from "./commands/list-album-images/list-album-images.command.js";
 export * from "./commands/update-image/update-image.command.js";
 export * from "./commands/delete-image/delete-image.command.js";
 export * from "./commands/deliver-rendition/deliver-rendition.command.js";
+export type * from "./ports/external-upload.port.js";
+export * from "./commands/register-upload/register-upload.command.js";

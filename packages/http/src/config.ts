@@ -1,5 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
+import { parseCloudinaryUrl } from "@image-api/adapters";
 
 const intFromString = (name: string, min: number, max: number) =>
   new t.Type<number, string, unknown>(
@@ -35,13 +36,17 @@ const postgresUrl = new t.Type<string, string, unknown>(
   t.identity,
 );
 
+// Parsed here as the composition will parse it, so a bad query setting (secure, cname, …) also stops the start.
 const cloudinaryUrl = new t.Type<string, string, unknown>(
   "CloudinaryUrl",
   (u): u is string => typeof u === "string",
-  (u, c) =>
-    typeof u === "string" && /^cloudinary:\/\/[^:@/]+:[^:@/]+@[^/?#]+/.test(u)
-      ? t.success(u)
-      : t.failure(u, c, "must look like cloudinary://<api_key>:<api_secret>@<cloud_name>"),
+  (u, c) => {
+    if (typeof u !== "string") return t.failure(u, c, "must look like cloudinary://<api_key>:<api_secret>@<cloud_name>");
+    const parsed = parseCloudinaryUrl(u);
+    // The echoed value must not carry the API secret into logs.
+    const shown = u.replace(/^(\w+:\/\/[^:@/]*):[^@/]*@/, "$1:***@");
+    return E.isRight(parsed) ? t.success(u) : t.failure(shown, c, parsed.left.issues[0]?.message ?? parsed.left.message);
+  },
   t.identity,
 );
 

@@ -5,6 +5,7 @@ import { container as rootContainer, type DependencyContainer } from "tsyringe";
 import type {
   BlobStore,
   Clock,
+  ExternalUploadVerifier,
   IdGenerator,
   ImageInspector,
   ImageRenderer,
@@ -14,6 +15,7 @@ import type {
 } from "@image-api/core";
 import {
   cloudinaryBlobStore,
+  cloudinaryUploadVerifier,
   cloudinaryUrlSigner,
   createPgliteClient,
   createPgPoolClient,
@@ -22,6 +24,7 @@ import {
   hmacUrlSigner,
   joseTokenIssuer,
   migrate,
+  parseCloudinaryUrl,
   postgresImageRepository,
   routingUrlSigner,
   s3BlobStore,
@@ -44,6 +47,7 @@ export const TOKENS = {
   IdGenerator: Symbol.for("image-api.IdGenerator"),
   ImageInspector: Symbol.for("image-api.ImageInspector"),
   ImageRenderer: Symbol.for("image-api.ImageRenderer"),
+  ExternalUploadVerifier: Symbol.for("image-api.ExternalUploadVerifier"),
 } as const;
 
 export interface Composition {
@@ -54,11 +58,6 @@ export interface Composition {
   readonly secretsCreated: boolean;
   readonly close: () => Promise<void>;
 }
-
-export const parseCloudinaryUrl = (url: string) => {
-  const u = new URL(url);
-  return { cloudName: u.hostname, apiKey: decodeURIComponent(u.username), apiSecret: decodeURIComponent(u.password) };
-};
 
 const openDatabase = async (config: Config): Promise<SqlClient> => {
   const client = config.databaseUrl
@@ -72,7 +71,14 @@ const openDatabase = async (config: Config): Promise<SqlClient> => {
   return client;
 };
 
-const storageFor = (config: Config, hmac: () => UrlSigner): { blobs: BlobStore; signer: UrlSigner } => {
+interface Storage {
+  readonly blobs: BlobStore;
+  readonly signer: UrlSigner;
+  /** Set when clients may upload to the backend themselves and register the result. */
+  readonly externalUploads?: ExternalUploadVerifier;
+}
+
+const storageFor = (config: Config, hmac: () => UrlSigner): Storage => {
   const storage = config.storage;
   switch (storage.kind) {
     case "filesystem":
@@ -91,8 +97,17 @@ const storageFor = (config: Config, hmac: () => UrlSigner): { blobs: BlobStore; 
       };
     }
     case "cloudinary": {
-      const account = parseCloudinaryUrl(storage.url);
-      return { blobs: cloudinaryBlobStore(account), signer: cloudinaryUrlSigner(account) };
+      const parsed = parseCloudinaryUrl(storage.url);
+      if (parsed._tag === "Left") throw new Error(parsed.left.message);
+      const account = parsed.right;
+      return {
+        blobs: cloudinaryBlobStore(account),
+        signer: cloudinaryUrlSigner(account),
+        externalUploads: cloudinaryUploadVerifier({
+          apiSecret: account.apiSecret,
+          ...(account.signatureAlgorithm ? { signatureAlgorithm: account.signatureAlgorithm } : {}),
+        }),
+      };
     }
   }
 };
@@ -106,7 +121,7 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
   const hmac = () => hmacUrlSigner({ baseUrl: config.publicUrl, keys: urlKeys, ttlSeconds: config.urlTtlSeconds });
 
   const sql = await openDatabase(config);
-  const { blobs, signer } = storageFor(config, hmac);
+  const { blobs, signer, externalUploads } = storageFor(config, hmac);
   const c = rootContainer.createChildContainer();
   c.register<ImageRepository>(TOKENS.ImageRepository, { useValue: overrides.images ?? postgresImageRepository(sql) });
   c.register<BlobStore>(TOKENS.BlobStore, { useValue: overrides.blobs ?? blobs });
@@ -116,6 +131,8 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
   c.register<IdGenerator>(TOKENS.IdGenerator, { useValue: overrides.ids ?? { uuid: randomUUID } });
   c.register<ImageInspector>(TOKENS.ImageInspector, { useValue: overrides.inspector ?? sharpImageInspector() });
   c.register<ImageRenderer>(TOKENS.ImageRenderer, { useValue: overrides.renderer ?? sharpImageRenderer() });
+  const uploads = overrides.externalUploads ?? externalUploads;
+  if (uploads) c.register<ExternalUploadVerifier>(TOKENS.ExternalUploadVerifier, { useValue: uploads });
 
   const deps: AppDeps = {
     images: c.resolve(TOKENS.ImageRepository),
@@ -127,6 +144,7 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
     inspector: c.resolve(TOKENS.ImageInspector),
     renderer: c.resolve(TOKENS.ImageRenderer),
     maxUploadBytes: config.maxUploadBytes,
+    ...(c.isRegistered(TOKENS.ExternalUploadVerifier) ? { externalUploads: c.resolve<ExternalUploadVerifier>(TOKENS.ExternalUploadVerifier) } : {}),
   };
   return {
     container: c,

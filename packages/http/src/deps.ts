@@ -1,6 +1,7 @@
 import type {
   BlobStore,
   Clock,
+  ExternalUploadVerifier,
   IdGenerator,
   ImageInspector,
   ImageRenderer,
@@ -20,4 +21,6 @@ export interface AppDeps {
   readonly inspector: ImageInspector;
   readonly renderer: ImageRenderer;
   readonly maxUploadBytes: number;
+  /** Verifies uploads a client made straight to the storage backend; only some backends offer it. */
+  readonly externalUploads?: ExternalUploadVerifier;
 }

@@ -119,14 +119,10 @@ export const IMAGE_KEYS = [
 ] as const;
 
 /** Every delivery URL an image's JSON carries, by a readable name. */
-export const deliveryUrls = (body: {
-  original_url: string;
-  thumbnails: Record<string, string>;
-  external_urls: Record<string, string>;
-}): Record<string, string> => ({
+export const deliveryUrls = (body: Record<string, any>): Record<string, string> => ({
   original_url: body.original_url,
-  ...Object.fromEntries(Object.entries(body.thumbnails).map(([k, v]) => [`thumbnails.${k}`, v])),
-  ...Object.fromEntries(Object.entries(body.external_urls).map(([k, v]) => [`external_urls.${k}`, v])),
+  ...Object.fromEntries(Object.entries(body.thumbnails as Record<string, string>).map(([k, v]) => [`thumbnails.${k}`, v])),
+  ...Object.fromEntries(Object.entries(body.external_urls as Record<string, string>).map(([k, v]) => [`external_urls.${k}`, v])),
 });
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -200,8 +196,8 @@ export const filesUnder = async (dir: string): Promise<string[]> => {
 export const storedFiles = (t: TestApp): Promise<string[]> => filesUnder(join(t.dataDir, "blobs"));
 
 /** Header names in wire order, as the server wrote them. */
-export const headerOrder = (res: { res: { rawHeaders: string[] } }): string[] =>
-  res.res.rawHeaders.filter((_, i) => i % 2 === 0);
+export const headerOrder = (res: object): string[] =>
+  (res as { res: { rawHeaders: string[] } }).res.rawHeaders.filter((_, i) => i % 2 === 0);
 
 /** The decoded header and payload of a JWT (no verification). */
 export const decodeJwt = (token: string): { header: Record<string, unknown>; payload: Record<string, any> } => {
@@ -222,3 +218,6 @@ export const binary = (req: ReturnType<ReturnType<typeof request>["get"]>) =>
     res.on("data", (c: Buffer) => chunks.push(c));
     res.on("end", () => cb(null, Buffer.concat(chunks)));
   });
+
+/** `X-message` carries the error message in printable ASCII (header values are ASCII), at most 200 characters. */
+export const asXMessage = (message: string): string => message.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);

@@ -10,6 +10,8 @@ export interface CloudinaryUrlSignerOptions {
   readonly apiSecret: string;
   /** Delivery host, e.g. a CNAME; defaults to the shared `res.cloudinary.com`. */
   readonly secureDistribution?: string;
+  /** Whole delivery origin (e.g. `http://…` with `secure=false`); overrides `secureDistribution`. */
+  readonly deliveryBaseUrl?: string;
 }
 
 export const CLOUDINARY_SHARED_CDN = "res.cloudinary.com";
@@ -20,7 +22,7 @@ export const CLOUDINARY_SHARED_CDN = "res.cloudinary.com";
  * URLs carry no expiry and `now` is unused.
  */
 export const cloudinaryUrlSigner = (options: CloudinaryUrlSignerOptions): UrlSigner => {
-  const origin = `https://${options.secureDistribution ?? CLOUDINARY_SHARED_CDN}`;
+  const origin = options.deliveryBaseUrl?.replace(/\/+$/, "") ?? `https://${options.secureDistribution ?? CLOUDINARY_SHARED_CDN}`;
 
   const urlOf = (target: DeliveryTarget): string =>
     origin +

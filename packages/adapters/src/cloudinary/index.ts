@@ -5,3 +5,4 @@ export { transformationOf, renditionOfTransformation } from "./cloudinary.transf
 export type { CloudinaryAccount } from "./cloudinary.sdk.js";
 export type { SignatureAlgorithm } from "./cloudinary.signature.js";
 export * from "./cloudinary.account-url.js";
+export { cloudinaryUploadVerifier, type CloudinaryUploadVerifierOptions } from "./cloudinary.upload-verifier.js";

@@ -41,7 +41,7 @@ export const openBlobFile = async (path: string): Promise<OpenedBlob> => {
 const CHUNK = 64 * 1024;
 
 /** Streams the body and closes the handle when the reader finishes, fails or stops early. */
-export async function* readBody(blob: OpenedBlob): AsyncGenerator<Uint8Array> {
+async function* readBody(blob: OpenedBlob): AsyncGenerator<Uint8Array> {
   const stream = blob.handle.createReadStream({ start: blob.start, highWaterMark: CHUNK, autoClose: true });
   try {
     for await (const chunk of stream) yield chunk as Buffer;
@@ -49,6 +49,24 @@ export async function* readBody(blob: OpenedBlob): AsyncGenerator<Uint8Array> {
     stream.destroy();
   }
 }
+
+/**
+ * The body of an opened blob, readable once. A body nobody starts reading (a HEAD request, a caller
+ * that only wanted the size) releases its file handle after `abandonAfterMs` instead of leaking it.
+ */
+export const bodyOf = (blob: OpenedBlob, abandonAfterMs = 30_000): AsyncIterable<Uint8Array> => {
+  let started = false;
+  const timer = setTimeout(() => void blob.handle.close().catch(() => undefined), abandonAfterMs);
+  timer.unref();
+  return {
+    [Symbol.asyncIterator]() {
+      if (started) throw new Error("a blob body can only be read once");
+      started = true;
+      clearTimeout(timer);
+      return readBody(blob);
+    },
+  };
+};
 
 const fsyncDir = async (dir: string): Promise<void> => {
   let handle: FileHandle | undefined;

@@ -3,7 +3,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { BlobKey, notFound, unavailable, type BlobContent, type BlobStore, type NotFound, type Unavailable } from "@image-api/core";
 import * as TE from "fp-ts/lib/TaskEither.js";
-import { openBlobFile, readBody, writeAtomically } from "./blob-file.js";
+import { bodyOf, openBlobFile, writeAtomically } from "./blob-file.js";
 
 export interface FilesystemBlobStoreOptions {
   /** Directory holding `blobs/` and `renditions/`; created on first write. */
@@ -49,7 +49,7 @@ export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): BlobS
     TE.tryCatch(
       async () => {
         const blob = await openBlobFile(path());
-        return { body: readBody(blob), bytes: blob.bytes, contentType: blob.contentType };
+        return { body: bodyOf(blob), bytes: blob.bytes, contentType: blob.contentType };
       },
       (e): NotFound | Unavailable => (isMissing(e) || e instanceof BadKey ? notFound(missing) : unavailable(`could not read ${missing}`, e)),
     );

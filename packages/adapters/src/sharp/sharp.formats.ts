@@ -1,4 +1,4 @@
-import type { Metadata } from "sharp";
+import sharp, { type Metadata, type SharpOptions } from "sharp";
 
 /** Formats accepted as uploads, by the name stored on the blob, with their media types. */
 export const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -22,3 +22,6 @@ export const formatOf = (meta: Metadata): string | null => {
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 export const NOT_AN_IMAGE = "file is not a supported image";
+
+/** Header-only read; async throughout because sharp's constructor throws synchronously on empty input. */
+export const readMetadata = async (bytes: Uint8Array, options: SharpOptions): Promise<Metadata> => sharp(bytes, options).metadata();

@@ -3,7 +3,7 @@ import { unavailable, unsupported, type ImageInspector, type Inspection } from "
 import * as TE from "fp-ts/lib/TaskEither.js";
 import sharp from "sharp";
 import { exifDate, exifGps, parseExif } from "./exif.parser.js";
-import { CONTENT_TYPES, DEFAULT_MAX_PIXELS, formatOf, NOT_AN_IMAGE } from "./sharp.formats.js";
+import { CONTENT_TYPES, DEFAULT_MAX_PIXELS, formatOf, NOT_AN_IMAGE, readMetadata } from "./sharp.formats.js";
 
 export interface SharpInspectorOptions {
   /** Images with more pixels are refused as Unsupported. */
@@ -34,11 +34,9 @@ const averageColor = async (bytes: Uint8Array, maxPixels: number): Promise<strin
 };
 
 const inspect = async (bytes: Uint8Array, maxPixels: number): Promise<Inspection> => {
-  const meta = await sharp(bytes, { limitInputPixels: maxPixels, failOn: "error" })
-    .metadata()
-    .catch(() => {
-      throw new NotAnImage(NOT_AN_IMAGE);
-    });
+  const meta = await readMetadata(bytes, { limitInputPixels: maxPixels, failOn: "error" }).catch(() => {
+    throw new NotAnImage(NOT_AN_IMAGE);
+  });
   const format = formatOf(meta);
   const { width, height } = meta;
   if (format === null || !width || !height) throw new NotAnImage(NOT_AN_IMAGE);

@@ -1,7 +1,7 @@
 import { unavailable, unsupported, type Crop, type ImageRenderer, type Rendered, type Rendition, type Resize } from "@image-api/core";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import sharp, { type Sharp, type SharpOptions } from "sharp";
-import { DEFAULT_MAX_PIXELS, formatOf, NOT_AN_IMAGE } from "./sharp.formats.js";
+import { DEFAULT_MAX_PIXELS, formatOf, NOT_AN_IMAGE, readMetadata } from "./sharp.formats.js";
 
 export interface SharpRendererOptions {
   readonly maxPixels?: number;
@@ -34,36 +34,44 @@ const resizeOptions = (s: Resize) => ({
   fit: s.mode === "fill" ? ("cover" as const) : ("inside" as const),
 });
 
-/** sharp resizes once per pipeline, so each further step starts from the previous step's raw pixels. */
-const chain = async (image: Sharp, steps: readonly Resize[], input: SharpOptions): Promise<Sharp> => {
-  let current = image;
-  for (const [i, step] of steps.entries()) {
-    if (step.width === undefined && step.height === undefined) continue;
-    if (i > 0) {
-      const { data, info } = await current.raw().toBuffer({ resolveWithObject: true });
-      current = sharp(data, { ...input, raw: { width: info.width, height: info.height, channels: info.channels } });
-    }
-    current = current.resize(resizeOptions(step));
-  }
-  return current;
+/** Decoded pixels as a new pipeline's input: sharp resizes once per pipeline, so each further step starts here. */
+const materialise = async (image: Sharp, input: SharpOptions): Promise<Sharp> => {
+  const { data, info } = await image.toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+  return sharp(data, { ...input, raw: { width: info.width, height: info.height, channels: info.channels } });
+};
+
+/** The same box seen from a quarter turn away. */
+const swapAxes = (s: Resize): Resize => ({
+  mode: s.mode,
+  ...(s.height === undefined ? {} : { width: s.height }),
+  ...(s.width === undefined ? {} : { height: s.width }),
+});
+
+/** Crop, then turn, then each resize step, in stored pixel coordinates. */
+const pipeline = async (original: Uint8Array, r: Rendition, width: number, height: number, input: SharpOptions): Promise<Sharp> => {
+  let image = sharp(original, input);
+  if (r.crop) image = image.extract(clampCrop(r.crop, width, height));
+  const [first, ...rest] = r.resize.filter((s) => s.width !== undefined || s.height !== undefined);
+  if (first === undefined) return r.rotation === 0 ? image : image.rotate(r.rotation);
+  // sharp mis-sizes extract + rotate + resize in one pipeline; resizing first, on swapped axes for a
+  // quarter turn, gives the same pixels and turns a small image instead of the original.
+  image = image.resize(resizeOptions(r.rotation % 180 === 0 ? first : swapAxes(first)));
+  if (r.rotation !== 0) image = (await materialise(image, input)).rotate(r.rotation);
+  for (const step of rest) image = (await materialise(image, input)).resize(resizeOptions(step));
+  return image;
 };
 
 const render = async (original: Uint8Array, r: Rendition, format: string, maxPixels: number, quality: number): Promise<Rendered> => {
   const input: SharpOptions = { limitInputPixels: maxPixels, failOn: "error" };
-  const meta = await sharp(original, input)
-    .metadata()
-    .catch(() => {
-      throw new Refused(NOT_AN_IMAGE);
-    });
+  const meta = await readMetadata(original, input).catch(() => {
+    throw new Refused(NOT_AN_IMAGE);
+  });
   const { width, height } = meta;
   if (formatOf(meta) === null || !width || !height) throw new Refused(NOT_AN_IMAGE);
   if (width * height > maxPixels) throw new Refused(`image exceeds ${maxPixels} pixels`);
 
   // No auto-orientation: crops are in stored pixel coordinates, the same ones the inspector reported.
-  let image = sharp(original, input);
-  if (r.crop) image = image.extract(clampCrop(r.crop, width, height));
-  if (r.rotation !== 0) image = image.rotate(r.rotation);
-  image = await chain(image, r.resize, input);
+  let image = await pipeline(original, r, width, height, input);
 
   const out = outputOf(format);
   if (out === "jpeg") image = image.flatten({ background: "#FFFFFF" }).jpeg({ quality, mozjpeg: false });

@@ -69,6 +69,53 @@ export const displaySize = (image: Image): { width: number; height: number } => 
   return image.rotation % 180 === 0 ? { width: w, height: h } : { width: h, height: w };
 };
 
+/** What an original image is made of, however its bytes arrived; the rest starts at its defaults. */
+export interface NewImage {
+  readonly id: ImageId;
+  readonly albumId: AlbumId;
+  readonly blob: BlobRef;
+  readonly width: number;
+  readonly height: number;
+  readonly filename: string;
+  readonly infos: JsonObject;
+  readonly exifs: JsonObject;
+  readonly metadatas: JsonObject;
+  readonly gpsHtml: LatLon | null;
+  readonly gpsExifs: LatLon | null;
+  readonly takenAt: Date | null;
+  readonly title?: string | null | undefined;
+  readonly description?: string | null | undefined;
+  readonly color: string;
+  readonly now: Date;
+}
+
+export const newImage = (n: NewImage): Image => ({
+  id: n.id,
+  albumId: n.albumId,
+  groupId: null,
+  blob: n.blob,
+  originalWidth: n.width,
+  originalHeight: n.height,
+  filename: n.filename,
+  infos: n.infos,
+  exifs: n.exifs,
+  metadatas: n.metadatas,
+  gpsHtml: n.gpsHtml,
+  gpsIp: null,
+  gpsExifs: n.gpsExifs,
+  takenAt: n.takenAt,
+  title: normalText(n.title) ?? null,
+  description: normalText(n.description) ?? null,
+  rotation: 0,
+  crop: null,
+  color: n.color,
+  processed: false,
+  processingError: null,
+  createdAt: n.now,
+  updatedAt: n.now,
+  version: 1,
+});
+
 export const duplicateOf = (source: Image, id: ImageId, now: Date): Image => ({
   ...source,
   id,
@@ -91,6 +138,13 @@ const normalText = (s: string | null | undefined): string | null | undefined =>
 
 export const validateText = (field: string, value: string | null | undefined, max: number): FieldIssue[] =>
   typeof value === "string" && [...value].length > max ? [{ field, message: `must be at most ${max} characters` }] : [];
+
+export const METADATAS_MAX_CHARS = 64 * 1024;
+
+export const validateMetadatas = (metadatas: JsonObject | undefined): FieldIssue[] =>
+  metadatas && JSON.stringify(metadatas).length > METADATAS_MAX_CHARS
+    ? [{ field: "metadatas", message: `must serialise to at most ${METADATAS_MAX_CHARS} characters` }]
+    : [];
 
 export const validateRotation = (rotation: number): FieldIssue[] =>
   ROTATIONS.includes(rotation as Rotation) ? [] : [{ field: "rotation", message: "must be one of 0, 90, 180, 270" }];

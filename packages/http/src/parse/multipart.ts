@@ -37,7 +37,8 @@ export const readMultipart = (req: Request, maxFileBytes: number): Promise<E.Eit
     };
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { ...FIELD_LIMITS, fileSize: maxFileBytes } });
+      // Browsers and HTTP clients send file names as raw UTF-8, not latin1 (busboy's default).
+      parser = busboy({ headers: req.headers, defParamCharset: "utf8", limits: { ...FIELD_LIMITS, fileSize: maxFileBytes } });
     } catch {
       finish(E.left(unsupported("expected multipart/form-data with a boundary")));
       return;

@@ -32,7 +32,10 @@ const signAll = async (image: Image, signer: UrlSigner, now: Date): Promise<Reco
 /** The family's image JSON: 35 keys, in the family's order. The only code that knows this shape. */
 export const presentImage = async (image: Image, signer: UrlSigner, now: Date): Promise<Record<string, unknown>> => {
   const urls = await signAll(image, signer, now);
-  const { width, height } = displaySize(image);
+  // A fractional crop is rendered at whole pixels (rounded); the family's width/height are integers.
+  const size = displaySize(image);
+  const width = Math.round(size.width);
+  const height = Math.round(size.height);
   const crop = image.crop ?? { x: 0, y: 0, w: 0, h: 0 };
   return {
     id: image.id,

@@ -5,16 +5,19 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import {
   DEFAULT_PER_PAGE,
   invalidField,
+  JsonObjectCodec,
   listAlbumImages,
+  registerUpload,
   unsupported,
   uploadImage,
   type ClientLocation,
   type FieldIssue,
   type JsonObject,
+  type RegisterUploadInput,
   type UploadImageInput,
 } from "@image-api/core";
 import type { AppDeps } from "../deps.js";
-import { failIfAny, nestFields, optionalNumber, optionalText } from "../parse/fields.js";
+import { bodyObject, failIfAny, nestFields, optionalNumber, optionalText } from "../parse/fields.js";
 import { readMultipart, type MultipartForm } from "../parse/multipart.js";
 import { presentImage } from "../present/image.presenter.js";
 import { sendJson } from "../send.js";
@@ -60,6 +63,26 @@ export const uploadInput = (albumId: string, form: MultipartForm) =>
     }),
   );
 
+/** Turns a form or JSON body carrying `cloudinary[...]` (a direct upload's response) into the register command's input. */
+export const registerInput = (albumId: string, raw: unknown) => {
+  const body = bodyObject(raw);
+  const issues: FieldIssue[] = [];
+  const upload = body.cloudinary;
+  if (!JsonObjectCodec.is(upload)) issues.push({ field: "cloudinary", message: "send the upload response as cloudinary[key]=value" });
+  const metadatas = body.metadatas;
+  if (metadatas !== undefined && !JsonObjectCodec.is(metadatas)) issues.push({ field: "metadatas", message: "send as metadatas[key]=value" });
+  const title = optionalText(body, "title", issues);
+  const description = optionalText(body, "description", issues);
+  const input: RegisterUploadInput = {
+    albumId,
+    upload: JsonObjectCodec.is(upload) ? upload : {},
+    ...(title === undefined ? {} : { title }),
+    ...(description === undefined ? {} : { description }),
+    metadatas: JsonObjectCodec.is(metadatas) ? metadatas : {},
+  };
+  return failIfAny(issues, input);
+};
+
 const intParam = (v: unknown, fallback: number): number =>
   v === undefined ? fallback : typeof v === "string" && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
 
@@ -75,6 +98,7 @@ const linkHeader = (req: Request, page: number, perPage: number, total: number):
 export const albumsRouter = (deps: AppDeps): Router => {
   const router = Router();
 
+  const externalUploads = deps.externalUploads;
   router.post(
     "/:album_id/images",
     handle(
@@ -85,7 +109,13 @@ export const albumsRouter = (deps: AppDeps): Router => {
               TE.chainEitherKW((form) => uploadInput(albumOf(req), form)),
               TE.chainW((input) => uploadImage(deps)(caller, input)),
             )
-          : TE.left(unsupported("upload with multipart/form-data and the image in the 'file' field")),
+          : // A client that uploaded to the backend itself registers the result (form or JSON).
+            externalUploads && bodyObject(req.body).cloudinary !== undefined
+            ? pipe(
+                TE.fromEither(registerInput(albumOf(req), req.body)),
+                TE.chainW((input) => registerUpload({ ...deps, uploads: externalUploads })(caller, input)),
+              )
+            : TE.left(unsupported("upload with multipart/form-data and the image in the 'file' field")),
       (res, image) => presentImage(image, deps.signer, deps.clock.now()).then((body) => sendJson(res, 200, body)),
     ),
   );

@@ -104,7 +104,8 @@ const utcStamp = (seconds: number): string => new Date(seconds * 1000).toISOStri
 /**
  * A Cloudinary stand-in on 127.0.0.1 for tests: the upload API's `upload` and `destroy` (signed
  * multipart requests, checked like Cloudinary checks them), the Admin API's delete-by-prefix (Basic
- * auth) and signed delivery URLs. Delivery serves the stored bytes whatever the transformation.
+ * auth) and signed delivery URLs. Delivery serves the stored bytes whatever the transformation or
+ * extension asked for: it checks access, it does not render.
  */
 export const startFakeCloudinary = async (options: FakeCloudinaryOptions): Promise<FakeCloudinary> => {
   const { cloudName, apiKey, apiSecret } = options;

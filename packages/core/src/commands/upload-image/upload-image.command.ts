@@ -3,7 +3,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { authorize } from "../../album/ability.policy.js";
 import type { Claims } from "../../auth/claims.codec.js";
-import { DESCRIPTION_MAX, TITLE_MAX, validateText, type Image, type LatLon } from "../../image/image.js";
+import { DESCRIPTION_MAX, newImage, TITLE_MAX, validateMetadatas, validateText, type Image } from "../../image/image.js";
 import type { BlobStore } from "../../ports/blob-store.port.js";
 import type { Clock } from "../../ports/clock.port.js";
 import type { IdGenerator } from "../../ports/id-generator.port.js";
@@ -54,7 +54,6 @@ export interface UploadImageDeps {
 export type UploadImageError = NotFound | Forbidden | Invalid | TooLarge | Unsupported | Conflict | Unavailable;
 
 const FILENAME_MAX = 255;
-const METADATAS_MAX_CHARS = 64 * 1024;
 
 export const baseName = (filename: string): string => {
   const name = filename.split(/[\\/]/).pop() ?? "";
@@ -77,9 +76,7 @@ const validate = (input: UploadImageInput, maxBytes: number): E.Either<Invalid |
     ...validateText("title", input.title, TITLE_MAX),
     ...validateText("description", input.description, DESCRIPTION_MAX),
     ...validateText("filename", input.filename, FILENAME_MAX),
-    ...(input.metadatas && JSON.stringify(input.metadatas).length > METADATAS_MAX_CHARS
-      ? [{ field: "metadatas", message: `must serialise to at most ${METADATAS_MAX_CHARS} characters` }]
-      : []),
+    ...validateMetadatas(input.metadatas),
     ...locationIssues(input.location),
   ];
   return issues.length > 0 ? E.left(invalid(issues)) : E.right(undefined);
@@ -87,8 +84,6 @@ const validate = (input: UploadImageInput, maxBytes: number): E.Either<Invalid |
 
 /** Cloudinary-style timestamp, as in the family's `infos.created_at`. */
 const isoSeconds = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "Z");
-
-const nullIfBlank = (s: string | null | undefined): string | null => (s === undefined || s === null || s.trim() === "" ? null : s);
 
 export const buildUploadedImage = (
   input: UploadImageInput & { readonly albumId: AlbumId },
@@ -99,7 +94,6 @@ export const buildUploadedImage = (
 ): Image => {
   const filename = baseName(input.filename);
   const location = input.location;
-  const gpsHtml: LatLon | null = location ? [location.latitude, location.longitude] : null;
   const infos: JsonObject = {
     bytes: stored.bytes,
     created_at: isoSeconds(now),
@@ -113,32 +107,24 @@ export const buildUploadedImage = (
     original_filename: filename,
     ...(location ? { location: { accuracy: location.accuracy, latitude: location.latitude, longitude: location.longitude } } : {}),
   };
-  return {
+  return newImage({
     id: ids.id,
     albumId: input.albumId,
-    groupId: null,
     blob: { key: ids.key, format: seen.format, contentType: seen.contentType, bytes: stored.bytes, etag: seen.etag, version: stored.version },
-    originalWidth: seen.width,
-    originalHeight: seen.height,
+    width: seen.width,
+    height: seen.height,
     filename,
     infos,
     exifs: seen.exifs,
     metadatas: input.metadatas ?? {},
-    gpsHtml,
-    gpsIp: null,
+    gpsHtml: location ? [location.latitude, location.longitude] : null,
     gpsExifs: seen.gps,
     takenAt: seen.takenAt,
-    title: nullIfBlank(input.title),
-    description: nullIfBlank(input.description),
-    rotation: 0,
-    crop: null,
+    title: input.title,
+    description: input.description,
     color: seen.color,
-    processed: false,
-    processingError: null,
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  };
+    now,
+  });
 };
 
 async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
