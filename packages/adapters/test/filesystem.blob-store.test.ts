@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import type { BlobKey, BlobStore } from "@image-api/core";
@@ -101,15 +101,17 @@ describe("filesystemBlobStore", () => {
     expect(await filesUnder(outside)).toEqual(before);
   });
 
-  test("an unreadable root is Unavailable, not NotFound", async ({ root }) => {
-    await rm(root, { recursive: true, force: true });
-    const { writeFile, mkdir } = await import("node:fs/promises");
+  test("a root that is not a directory is Unavailable, not NotFound", async ({ root }) => {
     await mkdir(join(root, ".."), { recursive: true });
-    // A file where the root directory should be: every path under it fails with ENOTDIR or EEXIST.
+    // A file where the root directory should be: every path under it fails with ENOTDIR.
     await writeFile(root, "not a directory");
     const store = filesystemBlobStore({ root });
     const put = await store.put(freshBlobKey(), chunkedBody(new Uint8Array([1])), "image/png")();
     expect(E.isLeft(put) && put.left._tag).toBe("Unavailable");
+    const get = await store.get(freshBlobKey())();
+    expect(E.isLeft(get) && get.left._tag).toBe("Unavailable");
+    const exists = await store.exists(freshBlobKey())();
+    expect(E.isLeft(exists) && exists.left._tag).toBe("Unavailable");
     expect((await stat(root)).isFile()).toBe(true);
     expect(await readFile(root, "utf8")).toBe("not a directory");
   });

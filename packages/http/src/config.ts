@@ -117,6 +117,8 @@ export interface Config {
   readonly storage: Storage;
 }
 
+const SECRET_VARIABLES = new Set(["IMAGE_API_JWT_SECRET", "IMAGE_API_URL_SIGNING_KEYS", "IMAGE_API_DATABASE_URL", "CLOUDINARY_URL"]);
+
 export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
 /** Validates the environment; every problem is reported at once, each naming its variable. */
@@ -127,7 +129,9 @@ export const loadConfig = (env: Record<string, string | undefined>): E.Either<st
     return E.left(
       decoded.left.map((err) => {
         const key = err.context.find((c) => c.key in Env.props)?.key ?? "environment";
-        return `${key}: ${err.message ?? "invalid value"} (got ${JSON.stringify(err.value)})`;
+        // Secrets and URLs that may embed credentials are never echoed into logs.
+        const shown = SECRET_VARIABLES.has(key) ? "" : ` (got ${JSON.stringify(err.value)})`;
+        return `${key}: ${err.message ?? "invalid value"}${shown}`;
       }),
     );
   const v = decoded.right;

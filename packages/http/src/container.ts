@@ -71,14 +71,14 @@ const openDatabase = async (config: Config): Promise<SqlClient> => {
   return client;
 };
 
-interface Storage {
+interface StorageAdapters {
   readonly blobs: BlobStore;
   readonly signer: UrlSigner;
   /** Set when clients may upload to the backend themselves and register the result. */
   readonly externalUploads?: ExternalUploadVerifier;
 }
 
-const storageFor = (config: Config, hmac: () => UrlSigner): Storage => {
+const storageFor = (config: Config, hmac: () => UrlSigner): StorageAdapters => {
   const storage = config.storage;
   switch (storage.kind) {
     case "filesystem":

@@ -9,9 +9,12 @@ import { dirname, join } from "node:path";
 const MAGIC = "blob1 ";
 const MAX_HEADER = 512;
 
+/** Printable ASCII keeps the header one line of a known byte length. */
+const CONTENT_TYPE = /^[\x20-\x7e]{1,255}$/;
+
 export const headerFor = (contentType: string): Buffer => {
-  if (/[\r\n]/.test(contentType) || contentType.length > MAX_HEADER - MAGIC.length - 1) throw new Error("invalid content type");
-  return Buffer.from(`${MAGIC}${contentType}\n`, "utf8");
+  if (!CONTENT_TYPE.test(contentType)) throw new Error(`invalid content type ${JSON.stringify(contentType)}`);
+  return Buffer.from(`${MAGIC}${contentType}\n`, "latin1");
 };
 
 export interface OpenedBlob {
@@ -29,7 +32,7 @@ export const openBlobFile = async (path: string): Promise<OpenedBlob> => {
     const head = Buffer.alloc(Math.min(MAX_HEADER, size));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const nl = head.subarray(0, bytesRead).indexOf(0x0a);
-    const line = nl < 0 ? "" : head.subarray(0, nl).toString("utf8");
+    const line = nl < 0 ? "" : head.subarray(0, nl).toString("latin1");
     if (!line.startsWith(MAGIC)) throw new Error(`corrupt blob file ${path}`);
     return { handle, contentType: line.slice(MAGIC.length), start: nl + 1, bytes: size - nl - 1 };
   } catch (e) {

@@ -11,7 +11,7 @@ export interface FilesystemBlobStoreOptions {
 }
 
 const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
-const isMissing = (e: unknown): boolean => code(e) === "ENOENT" || code(e) === "ENOTDIR";
+const isMissing = (e: unknown): boolean => code(e) === "ENOENT";
 
 class BadKey extends Error {}
 

@@ -54,6 +54,7 @@ const parsePath = (path: string): DeliveryTarget | null => {
 /**
  * Self-served delivery URLs: `<base>/media/<variant>/<rendition>/<key>/v<version>/<filename>.<format>?exp=…&sig=…`,
  * where `sig` is the HMAC-SHA256 of the path and `?exp=…`. Anything else, reordered or extra is refused.
+ * The host is not signed, so a CDN or proxy in front may serve the same URL under its own name.
  */
 export const hmacUrlSigner = (options: HmacUrlSignerOptions): UrlSigner => {
   const { ttlSeconds } = options;
