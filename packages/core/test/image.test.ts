@@ -43,6 +43,7 @@ describe("Image aggregate", () => {
     [{ crop: { x: -1, y: 0, w: 10, h: 10 } }, "crop"],
     [{ crop: { x: 0, y: 0, w: 0, h: 10 } }, "crop"],
     [{ crop: { x: 0, y: 0, w: Number.NaN, h: 10 } }, "crop"],
+    [{ crop: { x: 0.0000001, y: 0, w: 10, h: 10 } }, "crop"],
     [{ title: "t".repeat(256) }, "title"],
     [{ description: "d".repeat(10_001) }, "description"],
   ])("refuses %j", (changes, field) => {

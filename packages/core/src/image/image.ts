@@ -152,6 +152,8 @@ export const validateRotation = (rotation: number): FieldIssue[] =>
 export const validateCrop = (crop: Crop, width: number, height: number): FieldIssue[] => {
   const { x, y, w, h } = crop;
   if (![x, y, w, h].every(Number.isFinite)) return [{ field: "crop", message: "values must be finite numbers" }];
+  // Sub-pixel precision beyond this is meaningless and would need exponent notation in URLs.
+  if (![x, y, w, h].every((v) => Number(v.toFixed(3)) === v)) return [{ field: "crop", message: "values may have at most 3 decimals" }];
   if (x < 0 || y < 0) return [{ field: "crop", message: "crop_x and crop_y must be >= 0" }];
   if (w <= 0 || h <= 0) return [{ field: "crop", message: "crop_w and crop_h must be > 0" }];
   if (x + w > width || y + h > height)

@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import pg from "pg";
 import { POSTGRES_IMAGE_ENV } from "./availability.js";
 
@@ -52,4 +53,75 @@ export async function startPostgres(image: string = requireImage()): Promise<Sta
     throw error;
   }
   return { url, stop };
+}
+
+export interface OutagePostgres extends StartedPostgres {
+  /** Shuts the server down as an operator would (fast shutdown: open sessions are ended, new ones refused). */
+  readonly shutdown: () => Promise<void>;
+  /** Starts the shut-down server again at the same address with the data it had; resolves once it answers. */
+  readonly restart: () => Promise<void>;
+  /** Freezes the server: connections are accepted by the kernel but nothing answers on them. */
+  readonly pause: () => Promise<void>;
+  readonly unpause: () => Promise<void>;
+}
+
+/** A loopback port nobody listens on right now, for a host binding that must survive a container restart. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+
+/**
+ * A Postgres of its own for staging outages. Docker gives a restarted container a new host port unless
+ * the binding is fixed, and a tmpfs is emptied on stop, so this one has a fixed port and keeps its
+ * cluster on the container's own disk (removed with the container).
+ */
+export async function startOutagePostgres(image: string = requireImage()): Promise<OutagePostgres> {
+  const { GenericContainer, Wait, getContainerRuntimeClient } = await import("testcontainers");
+  const port = await freePort();
+  const container = await new GenericContainer(image)
+    .withExposedPorts({ container: 5432, host: port })
+    .withEnvironment({ PGDATA: "/var/lib/postgresql/data" })
+    .withWaitStrategy(Wait.forLogMessage("database system is ready to accept connections"))
+    .withStartupTimeout(60_000)
+    .start();
+  const url = `postgres://postgres@${container.getHost()}:${port}/test`;
+  const handle = (await getContainerRuntimeClient()).container.getById(container.getId());
+  let paused = false;
+  const stop = async (): Promise<void> => {
+    if (paused) await handle.unpause().catch(() => undefined);
+    await container.stop();
+  };
+  try {
+    await untilQueryable(url, Date.now() + 10_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url,
+    stop,
+    shutdown: async () => {
+      // SIGINT is Postgres's fast shutdown: it ends the sessions and checkpoints, so nothing committed is lost.
+      await handle.kill({ signal: "SIGINT" });
+      await handle.wait();
+    },
+    restart: async () => {
+      await handle.start();
+      await untilQueryable(url, Date.now() + 30_000);
+    },
+    pause: async () => {
+      await handle.pause();
+      paused = true;
+    },
+    unpause: async () => {
+      await handle.unpause();
+      paused = false;
+    },
+  };
 }
