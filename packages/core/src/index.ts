@@ -23,3 +23,4 @@ export * from "./commands/delete-image/delete-image.command.js";
 export * from "./commands/deliver-rendition/deliver-rendition.command.js";
 export type * from "./ports/external-upload.port.js";
 export * from "./commands/register-upload/register-upload.command.js";
+export * from "./shared/bytes.js";

@@ -1,10 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
 import { Agent } from "node:http";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { testS3, type S3Connection } from "@image-api/testkit";
+import { startLocalS3, testS3, type S3Connection } from "@image-api/testkit";
 
 /** A storage backend for the service: the environment that selects it, and how to tear it down. */
 export interface Backend {
@@ -12,40 +9,13 @@ export interface Backend {
   readonly stop: () => Promise<void>;
 }
 
-interface S3rverInstance {
-  run(): Promise<{ address: string; port: number }>;
-  close(): Promise<void>;
-}
-type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
-
-/** s3rver in this process, for runs that were given no S3 server. */
-const startS3rver = async (): Promise<S3Connection & { stop: () => Promise<void> }> => {
-  // s3rver is a testkit dependency and ships no types.
-  const S3rver = createRequire(new URL("../../testkit/package.json", import.meta.url))("s3rver") as S3rverConstructor;
-  const directory = await mkdtemp(join(tmpdir(), "s3rver-"));
-  const bucket = "test-bucket";
-  const server = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory, configureBuckets: [{ name: bucket }] });
-  const { port } = await server.run();
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    bucket,
-    region: "us-east-1",
-    accessKeyId: "S3RVER",
-    secretAccessKey: "S3RVER",
-    stop: async () => {
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-};
-
 /**
  * S3 storage on the run's S3 container, else on s3rver. Credentials reach the service the way they do
  * in production, through the AWS SDK's environment chain, so they are set on the process meanwhile.
  */
 export const s3Backend = async (): Promise<Backend & { readonly connection: S3Connection }> => {
   const injected = testS3();
-  const { stop, ...connection } = injected ? { ...injected, stop: async () => {} } : await startS3rver();
+  const { stop, ...connection } = injected ? { ...injected, stop: async () => {} } : await startLocalS3();
   const saved = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
   process.env.AWS_ACCESS_KEY_ID = connection.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = connection.secretAccessKey;

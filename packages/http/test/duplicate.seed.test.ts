@@ -25,43 +25,7 @@ import {
   UUID_RE,
   type TestApp,
 } from "./harness.js";
-
-const SEED_HEADERS: readonly [string, string][] = [
-  ["cache-control", "no-cache, no-store"],
-  ["pragma", "no-cache"],
-  ["expires", "Fri, 01 Jan 1990 00:00:00 GMT"],
-  ["content-type", "application/json; charset=utf-8"],
-  ["vary", "Accept-Encoding"],
-  ["p3p", 'CP="NOI ADM DEV PSAi COM NAV OUR OTRo STP IND DEM"'],
-  ["x-frame-options", "DENY"],
-  ["x-content-type-options", "nosniff"],
-  ["x-xss-protection", "1; mode=block"],
-  ["x-download-options", "noopen"],
-  ["x-permitted-cross-domain-policies", "none"],
-  ["referrer-policy", "origin-when-cross-origin, strict-origin-when-cross-origin"],
-];
-
-const SEED_ORDER = [
-  "Cache-Control",
-  "Pragma",
-  "Expires",
-  "Content-Type",
-  "X-token",
-  "Vary",
-  "P3P",
-  "X-Request-Id",
-  "X-Runtime",
-  "X-Frame-Options",
-  "X-Content-Type-Options",
-  "X-XSS-Protection",
-  "X-Download-Options",
-  "X-Permitted-Cross-Domain-Policies",
-  "Referrer-Policy",
-  "Content-Length",
-];
-
-/** Added by Node's HTTP layer after the application's headers; not part of the API's contract. */
-const TRANSPORT = new Set(["Date", "Connection", "Keep-Alive", "Transfer-Encoding"]);
+import { SEED_HEADERS, SEED_ORDER, TRANSPORT } from "./seed-contract.js";
 
 const LAT = 48.861934399999996;
 const LON = 2.348967;

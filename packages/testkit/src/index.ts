@@ -12,3 +12,4 @@ export * from "./containers/availability.js";
 export * from "./containers/postgres.container.js";
 export * from "./containers/s3.container.js";
 export * from "./containers/inject.js";
+export * from "./containers/s3rver.local.js";

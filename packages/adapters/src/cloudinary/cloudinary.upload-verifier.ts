@@ -13,6 +13,7 @@ import {
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
+import { UPLOAD_FORMATS, mediaTypeOf } from "../shared/media-types.js";
 import { exifDate } from "../sharp/exif.parser.js";
 import type { SignatureAlgorithm } from "./cloudinary.signature.js";
 import { verifyUploadSignature } from "./cloudinary.upload-signature.js";
@@ -23,17 +24,8 @@ export interface CloudinaryUploadVerifierOptions {
   readonly signatureAlgorithm?: SignatureAlgorithm;
 }
 
-/** The image formats the API accepts, by Cloudinary's name for them. */
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  png: "image/png",
-  gif: "image/gif",
-  webp: "image/webp",
-  tiff: "image/tiff",
-  avif: "image/avif",
-  heic: "image/heic",
-};
+/** The formats the API accepts, by Cloudinary's names for them (it calls JPEG files jpg). */
+const FORMATS: readonly string[] = ["jpg", ...UPLOAD_FORMATS];
 
 const HEX_COLOR = /^#[0-9A-Fa-f]{6}$/;
 /** Forms send every value as a string, JSON bodies may send numbers. */
@@ -75,7 +67,7 @@ const describe = (fields: JsonObject, publicId: string, version: number): E.Eith
   const height = need("height", wholeNumber(fields.height) || undefined, "must be a positive whole number");
   const bytes = need("bytes", wholeNumber(fields.bytes) || undefined, "must be a positive whole number");
   const format = scalar(fields.format)?.toLowerCase();
-  const contentType = need("format", format === undefined ? undefined : CONTENT_TYPES[format], `must be one of ${Object.keys(CONTENT_TYPES).join(", ")}`);
+  const contentType = need("format", format !== undefined && FORMATS.includes(format) ? mediaTypeOf(format) : undefined, `must be one of ${FORMATS.join(", ")}`);
   const metadata = fields.image_metadata;
   if (metadata !== undefined && !JsonObjectCodec.is(metadata)) issues.push({ field: field("image_metadata"), message: "must be an object" });
   if (issues.length > 0 || width === undefined || height === undefined || bytes === undefined || format === undefined || contentType === undefined)

@@ -1,4 +1,4 @@
-import { BlobKey, notFound, unavailable, type BlobContent, type BlobStore, type Clock } from "@image-api/core";
+import { BlobKey, collect, notFound, unavailable, type BlobContent, type BlobStore, type Clock } from "@image-api/core";
 import * as TE from "fp-ts/lib/TaskEither.js";
 
 interface Stored {
@@ -18,16 +18,6 @@ async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < bytes.byteLength; at += CHUNK) yield bytes.slice(at, at + CHUNK);
 }
 
-const concat = (chunks: readonly Uint8Array[], size: number): Uint8Array => {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-};
-
 const content = (s: Stored): BlobContent => ({ body: chunksOf(s.bytes), bytes: s.bytes.byteLength, contentType: s.contentType });
 
 /** Blobs in a Map, for tests and embedding; a blob is only published once its whole body has been read. */
@@ -42,14 +32,9 @@ export const memoryBlobStore = (options: MemoryBlobStoreOptions = {}): BlobStore
       if (!BlobKey.is(key)) return TE.left(badKey(key));
       return TE.tryCatch(
         async () => {
-          const chunks: Uint8Array[] = [];
-          let size = 0;
-          for await (const chunk of body) {
-            chunks.push(chunk.slice());
-            size += chunk.byteLength;
-          }
-          blobs.set(key, { bytes: concat(chunks, size), contentType });
-          return { bytes: size, version: Math.floor(now().getTime() / 1000) };
+          const bytes = await collect(body);
+          blobs.set(key, { bytes, contentType });
+          return { bytes: bytes.byteLength, version: Math.floor(now().getTime() / 1000) };
         },
         (e) => unavailable(`could not store blob ${key}`, e),
       );

@@ -79,6 +79,17 @@ export const blobColumns = (alias: string): string =>
 export const INSERT_IMAGE = `INSERT INTO images (${IMAGE_COLUMN_NAMES.join(", ")})
   VALUES (${IMAGE_COLUMN_NAMES.map((_, i) => `$${i + 1}`).join(", ")})`;
 
+/** What an edit changes: title, description, rotation and crop, in the columns' order. */
+export const editParams = (image: Image): unknown[] => [
+  image.title,
+  image.description,
+  image.rotation,
+  image.crop?.x ?? null,
+  image.crop?.y ?? null,
+  image.crop?.w ?? null,
+  image.crop?.h ?? null,
+];
+
 /** Parameters for INSERT_IMAGE; `blobKey` is passed separately because a copy takes its source's. */
 export const imageParams = (image: Image, blobKey: string): unknown[] => [
   image.id,
@@ -96,13 +107,7 @@ export const imageParams = (image: Image, blobKey: string): unknown[] => [
   image.gpsIp ? [...image.gpsIp] : null,
   image.gpsExifs ? [...image.gpsExifs] : null,
   image.takenAt,
-  image.title,
-  image.description,
-  image.rotation,
-  image.crop?.x ?? null,
-  image.crop?.y ?? null,
-  image.crop?.w ?? null,
-  image.crop?.h ?? null,
+  ...editParams(image),
   image.color,
   image.processed,
   image.processingError,

@@ -10,6 +10,12 @@ export interface PgPoolClientOptions {
   /** How long a query may wait for a free connection before failing; default 5000 ms (0 would wait forever). */
   readonly connectionTimeoutMillis?: number;
   /**
+   * How long a query may wait for its answer on an open connection; default 5000 ms. A server that stops
+   * answering (frozen, partitioned) keeps the socket open, so without this a request would hang as long as
+   * the outage. Scripts (`exec`, i.e. migrations) are not bounded: they may legitimately run long.
+   */
+  readonly queryTimeoutMillis?: number;
+  /**
    * Errors of idle connections (server restart, network cut). The pool drops the connection and the next
    * query reports its own failure, so by default they are ignored rather than crashing the process.
    */
@@ -18,9 +24,14 @@ export interface PgPoolClientOptions {
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
-const executor = (target: pg.Pool | pg.PoolClient): SqlExecutor => ({
+/** pg's error when `query_timeout` passes without an answer; the connection is then in an unknown state. */
+const isReadTimeout = (e: unknown): boolean => e instanceof Error && e.message === "Query read timeout";
+
+const executor = (target: pg.Pool | pg.PoolClient, queryTimeout: number): SqlExecutor => ({
   query: async <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> => {
-    const result = await target.query<R>(text, [...params]);
+    // On a timeout the pool destroys the connection (a query's error releases it as broken).
+    const config: pg.QueryConfig & { query_timeout: number } = { text, values: [...params], query_timeout: queryTimeout };
+    const result = await target.query<R>(config);
     return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
   },
   exec: async (script) => {
@@ -40,24 +51,31 @@ export const createPgPoolClient = (options: PgPoolClientOptions): SqlClient => {
   pool.on("error", options.onIdleError ?? (() => undefined));
   let closed: Promise<void> | undefined;
 
+  const queryTimeout = options.queryTimeoutMillis ?? 5000;
+
   return {
-    ...executor(pool),
+    ...executor(pool, queryTimeout),
     transaction: async (fn) => {
       const client = await pool.connect();
       // While checked out the pool's own listener is detached; a dropped connection then surfaces
       // through the failing query instead of an unhandled 'error' event.
       const ignore = () => undefined;
       client.on("error", ignore);
+      const tx = executor(client, queryTimeout);
       let broken: Error | undefined;
       try {
-        await client.query("BEGIN");
-        const result = await fn(executor(client));
-        await client.query("COMMIT");
+        await tx.query("BEGIN");
+        const result = await fn(tx);
+        await tx.query("COMMIT");
         return result;
       } catch (e) {
-        await client.query("ROLLBACK").catch((rollbackError: unknown) => {
-          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-        });
+        // A connection that stopped answering would only make ROLLBACK wait as long again: drop it instead,
+        // which ends the transaction on the server's side.
+        if (isReadTimeout(e)) broken = e as Error;
+        else
+          await tx.query("ROLLBACK").catch((rollbackError: unknown) => {
+            broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+          });
         throw e;
       } finally {
         client.removeListener("error", ignore);

@@ -12,6 +12,7 @@ import type * as TE from "fp-ts/lib/TaskEither.js";
 import {
   blobColumns,
   blobParams,
+  editParams,
   imageColumns,
   imageParams,
   INSERT_IMAGE,
@@ -105,18 +106,7 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
            RETURNING *
          )
          SELECT ${imageColumns("u")}, ${blobColumns("b")} FROM u JOIN blobs b ON b.key = u.blob_key`,
-        [
-          image.id,
-          expectedVersion,
-          image.title,
-          image.description,
-          image.rotation,
-          image.crop?.x ?? null,
-          image.crop?.y ?? null,
-          image.crop?.w ?? null,
-          image.crop?.h ?? null,
-          image.updatedAt,
-        ],
+        [image.id, expectedVersion, ...editParams(image), image.updatedAt],
       );
       if (rows[0]) return E.right(toImage(rows[0]));
       const exists = await client.query("SELECT 1 FROM images WHERE id = $1", [image.id]);

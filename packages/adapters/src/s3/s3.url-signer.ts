@@ -2,6 +2,7 @@ import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { forbidden, isPassThrough, type DeliveryTarget, type UrlSigner } from "@image-api/core";
 import * as E from "fp-ts/lib/Either.js";
+import { mediaTypeOf } from "../shared/media-types.js";
 import { contentDisposition } from "./s3.content-disposition.js";
 import { s3Layout } from "./s3.keys.js";
 
@@ -23,25 +24,8 @@ export interface S3UrlSignerOptions {
 /** SigV4 presigned URLs live at most a week. */
 const MAX_EXPIRY = 7 * 24 * 3600;
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  png: "image/png",
-  gif: "image/gif",
-  webp: "image/webp",
-  avif: "image/avif",
-  heic: "image/heic",
-  heif: "image/heif",
-  tif: "image/tiff",
-  tiff: "image/tiff",
-  bmp: "image/bmp",
-  ico: "image/x-icon",
-  svg: "image/svg+xml",
-  pdf: "application/pdf",
-};
-
 /** The content type to force on the response; unknown formats keep the type stored with the object. */
-export const contentTypeOfFormat = (format: string): string | undefined => CONTENT_TYPES[format.toLowerCase()];
+export const contentTypeOfFormat = mediaTypeOf;
 
 /**
  * Presigned GETs straight from the bucket, for pass-through renditions only (the stored bytes as they

@@ -1,21 +1,11 @@
 import sharp, { type Metadata, type SharpOptions } from "sharp";
-
-/** Formats accepted as uploads, by the name stored on the blob, with their media types. */
-export const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  jpeg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  gif: "image/gif",
-  tiff: "image/tiff",
-  avif: "image/avif",
-  heic: "image/heic",
-};
+import { UPLOAD_FORMATS } from "../shared/media-types.js";
 
 /** sharp reports AVIF and HEIC both as `heif`; the compression tells them apart. SVG and the rest are refused. */
 export const formatOf = (meta: Metadata): string | null => {
   if (meta.format === "heif") return meta.compression === "av1" ? "avif" : meta.compression === "hevc" ? "heic" : null;
   const f = meta.format as string | undefined;
-  return f !== undefined && f in CONTENT_TYPES ? f : null;
+  return f !== undefined && UPLOAD_FORMATS.includes(f) ? f : null;
 };
 
 /** Decompression-bomb guard: 100 megapixels covers any camera while bounding decode memory. */

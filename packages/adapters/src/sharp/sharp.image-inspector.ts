@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import { unavailable, unsupported, type ImageInspector, type Inspection } from "@image-api/core";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import sharp from "sharp";
+import { mediaTypeOf } from "../shared/media-types.js";
 import { exifDate, exifGps, parseExif } from "./exif.parser.js";
-import { CONTENT_TYPES, DEFAULT_MAX_PIXELS, formatOf, NOT_AN_IMAGE, readMetadata } from "./sharp.formats.js";
+import { DEFAULT_MAX_PIXELS, formatOf, NOT_AN_IMAGE, readMetadata } from "./sharp.formats.js";
 
 export interface SharpInspectorOptions {
   /** Images with more pixels are refused as Unsupported. */
@@ -48,7 +49,7 @@ const inspect = async (bytes: Uint8Array, maxPixels: number): Promise<Inspection
   const exifs = parseExif(meta.exif);
   return {
     format,
-    contentType: CONTENT_TYPES[format]!,
+    contentType: mediaTypeOf(format)!,
     // Stored pixel dimensions: renditions crop and rotate in these coordinates, EXIF orientation is not applied.
     width,
     height,

@@ -90,7 +90,8 @@ export async function startOutagePostgres(image: string = requireImage()): Promi
     .withWaitStrategy(Wait.forLogMessage("database system is ready to accept connections"))
     .withStartupTimeout(60_000)
     .start();
-  const url = `postgres://postgres@${container.getHost()}:${port}/test`;
+  // Docker publishes the fixed port on every host address; loopback keeps the traffic on this machine.
+  const url = `postgres://postgres@127.0.0.1:${port}/test`;
   const handle = (await getContainerRuntimeClient()).container.getById(container.getId());
   let paused = false;
   const stop = async (): Promise<void> => {

@@ -2,10 +2,11 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as T from "fp-ts/lib/Task.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { isPassThrough, renditionName } from "../../image/rendition.js";
-import type { BlobContent, BlobStore, ByteStream } from "../../ports/blob-store.port.js";
+import type { BlobContent, BlobStore } from "../../ports/blob-store.port.js";
 import type { Clock } from "../../ports/clock.port.js";
 import type { ImageRenderer } from "../../ports/image-renderer.port.js";
 import type { DeliveryTarget, UrlSigner } from "../../ports/url-signer.port.js";
+import { collect } from "../../shared/bytes.js";
 import { unavailable, type Forbidden, type NotFound, type Unavailable, type Unsupported } from "../../shared/errors.js";
 
 export interface DeliverRenditionDeps {
@@ -22,23 +23,6 @@ export interface Delivery extends BlobContent {
 /** Upper bound on an original read into memory for rendering; uploads are capped well below it. */
 const MAX_RENDER_SOURCE = 512 * 1024 * 1024;
 
-export const collect = async (body: ByteStream, limit = MAX_RENDER_SOURCE): Promise<Uint8Array> => {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > limit) throw new Error(`blob larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-};
-
 async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
@@ -46,7 +30,7 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 const renderAndCache = (deps: DeliverRenditionDeps, target: DeliveryTarget, name: string) =>
   pipe(
     deps.blobs.get(target.blobKey),
-    TE.chainW((content) => TE.tryCatch(() => collect(content.body), (e) => unavailable("could not read the original", e))),
+    TE.chainW((content) => TE.tryCatch(() => collect(content.body, MAX_RENDER_SOURCE), (e) => unavailable("could not read the original", e))),
     TE.chainW((original) => deps.renderer.render(original, target.rendition, target.format)),
     // The cache is an optimisation: a failed write still serves the rendered bytes.
     TE.chainFirstTaskK((r) => pipe(deps.blobs.putRendition(target.blobKey, name, r.bytes, r.contentType), T.map(() => undefined))),
