@@ -1,10 +1,12 @@
 import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { describe, expect, it } from "vitest";
 import {
   collect,
   deleteImage,
   deliverRendition,
+  inDoubt,
   duplicateImage,
   getImage,
   listAlbumImages,
@@ -149,6 +151,29 @@ describe("UploadImage", () => {
     const result = await run(uploadImage(w)(caller(["image_upload"]), { albumId: ALBUM, bytes: file, filename: "a.png", ...override }));
     expect(tagOf(result)).toBe(tag);
     expect(await run(w.images.listByAlbum(ALBUM as never, { offset: 0, limit: 10 }))).toEqual(E.right({ items: [], total: 0 }));
+  });
+
+  it("keeps the bytes and answers with the image when the insert committed but its reply was lost", async () => {
+    const w = world();
+    const replyLost: ImageRepository["insert"] = (i) =>
+      pipe(
+        w.images.insert(i),
+        TE.chainW(() => TE.left(inDoubt("reply lost"))),
+      );
+    const images = { ...w.images, insert: replyLost };
+    const result = await run(uploadImage({ ...w, images })(caller(["image_upload"]), { albumId: ALBUM, bytes: file, filename: "a.png" }));
+    if (E.isLeft(result)) throw new Error(result.left.message);
+    expect(await run(w.blobs.exists(result.right.blob.key))).toEqual(E.right(true));
+    expect(await run(w.images.blobReferences(result.right.blob.key))).toEqual(E.right(1));
+  });
+
+  it("keeps the bytes when it cannot tell whether the row was written", async () => {
+    const w = world();
+    const down = () => TE.left(inDoubt("db down"));
+    const images = { ...w.images, insert: down, abandonBlob: down };
+    const result = await run(uploadImage({ ...w, images })(caller(["image_upload"]), { albumId: ALBUM, bytes: file, filename: "a.png" }));
+    expect(tagOf(result)).toBe("Unavailable");
+    expect(await run(w.blobs.exists("00000000-0000-4000-8000-000000000002" as never))).toEqual(E.right(true));
   });
 
   it("removes the stored bytes when the row cannot be written", async () => {

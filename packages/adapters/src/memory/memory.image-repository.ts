@@ -108,6 +108,14 @@ export const memoryImageRepository = (): ImageRepository => {
         return E.right({ image, orphanedBlob: blob.refs === 0 ? image.blob.key : null });
       }),
 
+    abandonBlob: (blob) =>
+      atomically(() => {
+        const held = blobs.get(blob.key);
+        if (held && held.refs > 0) return E.right(false);
+        if (!held) blobs.set(blob.key, { blob: structuredClone(blob), refs: 0 });
+        return E.right(true);
+      }),
+
     releaseBlob: (key) =>
       atomically(() => {
         if (blobs.get(key)?.refs === 0) blobs.delete(key);

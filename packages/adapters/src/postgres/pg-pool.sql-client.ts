@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { SqlClient, SqlExecutor, SqlResult, SqlRow } from "./sql-client.js";
+import { CommitInDoubtError, isAnswered } from "./sql-errors.js";
 
 export interface PgPoolClientOptions {
   readonly connectionString: string;
@@ -63,12 +64,18 @@ export const createPgPoolClient = (options: PgPoolClientOptions): SqlClient => {
       client.on("error", ignore);
       const tx = executor(client, queryTimeout);
       let broken: Error | undefined;
+      let committing = false;
       try {
         await tx.query("BEGIN");
         const result = await fn(tx);
+        committing = true;
         await tx.query("COMMIT");
         return result;
       } catch (e) {
+        if (committing && !isAnswered(e)) {
+          broken = e instanceof Error ? e : new Error(String(e));
+          throw new CommitInDoubtError(e);
+        }
         // A connection that stopped answering would only make ROLLBACK wait as long again: drop it instead,
         // which ends the transaction on the server's side.
         if (isReadTimeout(e)) broken = e as Error;

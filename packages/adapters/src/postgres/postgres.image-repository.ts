@@ -134,6 +134,17 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
       }),
     ),
 
+  abandonBlob: (blob) =>
+    run(async () => {
+      // ON CONFLICT waits for an in-flight insert of the key, so the answer reflects its real outcome.
+      const { rows } = await client.query<{ refs: number }>(
+        `INSERT INTO blobs (key, refs, format, content_type, bytes, etag, version) VALUES ($1, 0, $2, $3, $4, $5, $6)
+         ON CONFLICT (key) DO UPDATE SET refs = blobs.refs RETURNING refs`,
+        blobParams(blob),
+      );
+      return E.right(rows[0]?.refs === 0);
+    }),
+
   releaseBlob: (key) =>
     run(async () => {
       // Only zero-reference rows: a late or repeated release never forgets a blob in use.

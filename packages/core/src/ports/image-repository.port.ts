@@ -1,5 +1,5 @@
 import type { TaskEither } from "fp-ts/lib/TaskEither.js";
-import type { Image } from "../image/image.js";
+import type { BlobRef, Image } from "../image/image.js";
 import type { Conflict, NotFound, Unavailable } from "../shared/errors.js";
 import type { AlbumId, BlobKey, ImageId } from "../shared/ids.js";
 
@@ -38,6 +38,12 @@ export interface ImageRepository {
   readonly update: (image: Image, expectedVersion: number) => TaskEither<NotFound | Conflict | Unavailable, Image>;
   /** Deletes the image and drops its blob reference; a blob reaching zero is reported and awaits `releaseBlob`. */
   readonly remove: (id: ImageId) => TaskEither<NotFound | Unavailable, Removal>;
+  /**
+   * After an `insert` whose outcome is unknown (the connection failed around COMMIT): records `blob` with
+   * zero references unless an image holds it. Waits for a still-pending insert of the same key, so
+   * true means no image can reference the blob and its bytes may go; false means the insert did commit.
+   */
+  readonly abandonBlob: (blob: BlobRef) => TaskEither<Unavailable, boolean>;
   /** Forgets a zero-reference blob once its bytes are gone. */
   readonly releaseBlob: (key: BlobKey) => TaskEither<Unavailable, void>;
   /** Zero-reference blobs whose bytes may still exist (a crash between `remove` and `releaseBlob`). */

@@ -10,7 +10,13 @@ export type Invalid = {
 export type Unsupported = { readonly _tag: "Unsupported"; readonly message: string };
 export type TooLarge = { readonly _tag: "TooLarge"; readonly message: string; readonly limit: number };
 export type Conflict = { readonly _tag: "Conflict"; readonly message: string };
-export type Unavailable = { readonly _tag: "Unavailable"; readonly message: string; readonly cause?: unknown };
+export type Unavailable = {
+  readonly _tag: "Unavailable";
+  readonly message: string;
+  readonly cause?: unknown;
+  /** The operation may still have taken effect: the connection broke after COMMIT was sent. */
+  readonly inDoubt?: true;
+};
 
 export interface FieldIssue {
   readonly field: string;
@@ -44,5 +50,6 @@ export const tooLarge = (limit: number): TooLarge => ({
 });
 export const conflict = (message: string): Conflict => ({ _tag: "Conflict", message });
 export const unavailable = (message: string, cause?: unknown): Unavailable => ({ _tag: "Unavailable", message, cause });
+export const inDoubt = (message: string, cause?: unknown): Unavailable => ({ _tag: "Unavailable", message, cause, inDoubt: true });
 
 export const imageNotFound = (id: string): NotFound => notFound(`image ${id} not found`);

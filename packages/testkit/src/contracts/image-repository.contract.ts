@@ -366,6 +366,39 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
     });
   });
 
+  describe("abandoning the blob of an insert whose outcome is unknown", () => {
+    test("a blob no image holds is recorded as orphaned and may be deleted", async ({ repo }) => {
+      const lost = anImage();
+      expect(await right(repo.abandonBlob(lost.blob))).toBe(true);
+      expect(await right(repo.orphanedBlobs())).toEqual([lost.blob.key]);
+      // Asking again (a retry) gives the same answer and records nothing twice.
+      expect(await right(repo.abandonBlob(lost.blob))).toBe(true);
+      expect(await right(repo.orphanedBlobs())).toEqual([lost.blob.key]);
+      await right(repo.releaseBlob(lost.blob.key));
+      expect(await right(repo.orphanedBlobs())).toEqual([]);
+    });
+
+    test("a blob whose insert did commit is kept, with its count unchanged", async ({ repo }) => {
+      const committed = anImage();
+      await right(repo.insert(committed));
+      expect(await right(repo.abandonBlob(committed.blob))).toBe(false);
+      expect(await right(repo.blobReferences(committed.blob.key))).toBe(1);
+      expect(await right(repo.orphanedBlobs())).toEqual([]);
+      expect(await right(repo.findById(committed.id))).toStrictEqual(committed);
+    });
+
+    test("an insert racing the abandon is decided one way only", async ({ repo }) => {
+      for (let round = 0; round < 10; round++) {
+        const image = anImage();
+        const [inserted, abandoned] = await Promise.all([repo.insert(image)(), repo.abandonBlob(image.blob)()]);
+        const freed = E.isRight(abandoned) && abandoned.right;
+        // Either the insert won (the blob is held) or the abandon did (the insert then conflicts).
+        expect(E.isRight(inserted)).toBe(!freed);
+        expect(await right(repo.blobReferences(image.blob.key))).toBe(freed ? 0 : 1);
+      }
+    });
+  });
+
   describe("concurrency", () => {
     test("20 simultaneous duplicates of one image are all stored and counted", async ({ repo }) => {
       const source = anImage();

@@ -1,6 +1,8 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
+import * as T from "fp-ts/lib/Task.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
+import { releaseBlob } from "../delete-image/delete-image.command.js";
 import { authorize } from "../../album/ability.policy.js";
 import type { Claims } from "../../auth/claims.codec.js";
 import { DESCRIPTION_MAX, newImage, TITLE_MAX, validateMetadatas, validateText, type Image } from "../../image/image.js";
@@ -131,7 +133,40 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
 
-/** Stores the bytes, then the row; if the row cannot be written the bytes are removed again. */
+/**
+ * Inserts the row of freshly stored bytes. When the insert surely failed the bytes go again; when its
+ * outcome is in doubt (the connection broke after COMMIT was sent) the repository settles it first, so bytes that
+ * a committed row references are never deleted. If even that cannot be settled, the bytes stay: a
+ * stray file is recoverable, an image without its bytes is not.
+ */
+const insertOrDiscard =
+  (deps: UploadImageDeps) =>
+  (image: Image): TE.TaskEither<Conflict | Unavailable, Image> => {
+    const failWith =
+      (e: Conflict | Unavailable) =>
+      (cleanup: T.Task<unknown>): TE.TaskEither<Conflict | Unavailable, Image> =>
+        pipe(
+          cleanup,
+          T.map(() => E.left(e)),
+        );
+    return pipe(
+      deps.images.insert(image),
+      TE.map(() => image),
+      TE.orElse((e) =>
+        e._tag === "Conflict" || !e.inDoubt
+          ? failWith(e)(deps.blobs.delete(image.blob.key))
+          : pipe(
+              deps.images.abandonBlob(image.blob),
+              TE.matchE(
+                () => TE.left(e),
+                (free) => (free ? failWith(e)(releaseBlob(deps)(image.blob.key)) : TE.right(image)),
+              ),
+            ),
+      ),
+    );
+  };
+
+/** Stores the bytes, then the row. */
 export const uploadImage =
   (deps: UploadImageDeps) =>
   (caller: Claims, input: UploadImageInput): TE.TaskEither<UploadImageError, Image> => {
@@ -146,23 +181,7 @@ export const uploadImage =
         return pipe(
           deps.blobs.put(ids.key, once(input.bytes), seen.contentType),
           TE.map((stored) => buildUploadedImage({ ...input, albumId }, seen, ids, stored, deps.clock.now())),
-          TE.chainW((image) =>
-            pipe(
-              deps.images.insert(image),
-              TE.map(() => image),
-              TE.orElseW((e) =>
-                pipe(
-                  deps.blobs.delete(ids.key),
-                  TE.match(
-                    () => e,
-                    () => e,
-                  ),
-                  TE.fromTask,
-                  TE.swap,
-                ),
-              ),
-            ),
-          ),
+          TE.chainW(insertOrDiscard(deps)),
         );
       }),
     );
