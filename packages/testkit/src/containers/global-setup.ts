@@ -1,3 +1,4 @@
+import "./loopback.js";
 import type { TestProject } from "vitest/node";
 import { planPostgres, planS3, type Plan } from "./availability.js";
 import { startPostgres } from "./postgres.container.js";

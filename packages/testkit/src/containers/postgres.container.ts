@@ -1,3 +1,4 @@
+import "./loopback.js";
 import { createServer } from "node:net";
 import pg from "pg";
 import { POSTGRES_IMAGE_ENV } from "./availability.js";

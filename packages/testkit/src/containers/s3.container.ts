@@ -1,3 +1,4 @@
+import "./loopback.js";
 import { S3_IMAGE_ENV } from "./availability.js";
 import { S3RVER_CREDENTIALS, type S3Connection } from "./s3-connection.js";
 
