@@ -7,6 +7,8 @@ import {
   deleteImage,
   deliverRendition,
   inDoubt,
+  RESERVATION_GRACE_MS,
+  unavailable,
   duplicateImage,
   getImage,
   listAlbumImages,
@@ -173,7 +175,31 @@ describe("UploadImage", () => {
     const images = { ...w.images, insert: down, abandonBlob: down };
     const result = await run(uploadImage({ ...w, images })(caller(["image_upload"]), { albumId: ALBUM, bytes: file, filename: "a.png" }));
     expect(tagOf(result)).toBe("Unavailable");
-    expect(await run(w.blobs.exists("00000000-0000-4000-8000-000000000002" as never))).toEqual(E.right(true));
+    const key = "00000000-0000-4000-8000-000000000002";
+    expect(await run(w.blobs.exists(key as never))).toEqual(E.right(true));
+    // The reservation stays, so the sweep deletes the bytes once the grace period is over.
+    expect(await run(w.images.orphanedBlobs())).toEqual(E.right([]));
+    w.clock.advance(RESERVATION_GRACE_MS + 1);
+    expect(await run(releaseOrphanedBlobs(w))).toEqual(E.right(1));
+    expect(await run(w.blobs.exists(key as never))).toEqual(E.right(false));
+  });
+
+  it("writes no bytes when the blob cannot even be reserved", async () => {
+    const w = world();
+    const written: string[] = [];
+    const blobs = { ...w.blobs, put: (...args: Parameters<typeof w.blobs.put>) => (written.push(args[0]), w.blobs.put(...args)) };
+    const images = { ...w.images, reserveBlob: () => TE.left(unavailable("db down")) };
+    const result = await run(uploadImage({ ...w, blobs, images })(caller(["image_upload"]), { albumId: ALBUM, bytes: file, filename: "a.png" }));
+    expect(tagOf(result)).toBe("Unavailable");
+    expect(written).toEqual([]);
+  });
+
+  it("forgets the reservation when the bytes cannot be written", async () => {
+    const w = world();
+    const blobs = { ...w.blobs, put: () => TE.left(unavailable("disk full")) };
+    const result = await run(uploadImage({ ...w, blobs })(caller(["image_upload"]), { albumId: ALBUM, bytes: file, filename: "a.png" }));
+    expect(tagOf(result)).toBe("Unavailable");
+    expect(await run(w.images.orphanedBlobs(new Date(8.64e15)))).toEqual(E.right([]));
   });
 
   it("removes the stored bytes when the row cannot be written", async () => {

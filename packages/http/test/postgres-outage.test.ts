@@ -22,7 +22,8 @@ const image = plan.kind === "container" ? plan.image : undefined;
 const POOL_SIZE = 3;
 /** The pool's waits for a connection and for an answer (createPgPoolClient's defaults). */
 const CONNECT_TIMEOUT_MS = 5_000;
-const HANG_LIMIT_MS = CONNECT_TIMEOUT_MS + 3_000;
+/** An upload makes two database round trips (reserve the blob, insert the image), each bounded by the timeouts. */
+const HANG_LIMIT_MS = 2 * CONNECT_TIMEOUT_MS + 3_000;
 const WORKERS = 6;
 const MAX_REQUESTS = 20_000;
 const MAX_LOAD_MS = 60_000;

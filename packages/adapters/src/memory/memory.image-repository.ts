@@ -13,8 +13,10 @@ import * as E from "fp-ts/lib/Either.js";
 import type { TaskEither } from "fp-ts/lib/TaskEither.js";
 
 interface StoredBlob {
-  readonly blob: BlobRef;
+  blob: BlobRef;
   refs: number;
+  /** Set while an upload is writing the bytes. */
+  reservedAt: Date | null;
 }
 
 /** Runs `step` whole when the Task runs; nothing else can interleave with synchronous code. */
@@ -58,10 +60,19 @@ export const memoryImageRepository = (): ImageRepository => {
 
     insert: (image) =>
       atomically(() => {
-        if (images.has(image.id) || blobs.has(image.blob.key))
+        const existing = blobs.get(image.blob.key);
+        const reserved = existing !== undefined && existing.refs === 0 && existing.reservedAt !== null;
+        if (images.has(image.id) || (existing && !reserved))
           return E.left(conflict(`image ${image.id} or blob ${image.blob.key} already exists`));
-        blobs.set(image.blob.key, { blob: structuredClone(image.blob), refs: 1 });
+        blobs.set(image.blob.key, { blob: structuredClone(image.blob), refs: 1, reservedAt: null });
         images.set(image.id, clone(image));
+        return E.right(undefined);
+      }),
+
+    reserveBlob: (blob, at) =>
+      atomically(() => {
+        if (blobs.has(blob.key)) return E.left(conflict(`blob ${blob.key} already exists`));
+        blobs.set(blob.key, { blob: structuredClone(blob), refs: 0, reservedAt: new Date(at) });
         return E.right(undefined);
       }),
 
@@ -112,7 +123,8 @@ export const memoryImageRepository = (): ImageRepository => {
       atomically(() => {
         const held = blobs.get(blob.key);
         if (held && held.refs > 0) return E.right(false);
-        if (!held) blobs.set(blob.key, { blob: structuredClone(blob), refs: 0 });
+        if (held) held.reservedAt = null;
+        else blobs.set(blob.key, { blob: structuredClone(blob), refs: 0, reservedAt: null });
         return E.right(true);
       }),
 
@@ -122,11 +134,11 @@ export const memoryImageRepository = (): ImageRepository => {
         return E.right(undefined);
       }),
 
-    orphanedBlobs: () =>
+    orphanedBlobs: (reservedBefore) =>
       atomically(() =>
         E.right(
           [...blobs.entries()]
-            .filter(([, b]) => b.refs === 0)
+            .filter(([, b]) => b.refs === 0 && (b.reservedAt === null || (reservedBefore !== undefined && b.reservedAt < reservedBefore)))
             .map(([k]) => k)
             .sort(),
         ),

@@ -68,14 +68,33 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
     runInsert(
       () =>
         client.transaction(async (tx) => {
-          await tx.query(
-            "INSERT INTO blobs (key, refs, format, content_type, bytes, etag, version) VALUES ($1, 1, $2, $3, $4, $5, $6)",
+          // A reservation (refs 0, reserved_at set) is taken over; a blob held or released is a conflict.
+          const held = await tx.query(
+            `INSERT INTO blobs (key, refs, format, content_type, bytes, etag, version) VALUES ($1, 1, $2, $3, $4, $5, $6)
+             ON CONFLICT (key) DO UPDATE
+               SET refs = 1, reserved_at = NULL, format = EXCLUDED.format, content_type = EXCLUDED.content_type,
+                   bytes = EXCLUDED.bytes, etag = EXCLUDED.etag, version = EXCLUDED.version
+               WHERE blobs.refs = 0 AND blobs.reserved_at IS NOT NULL
+             RETURNING key`,
             blobParams(image.blob),
           );
+          if (held.rows.length === 0) return E.left<Conflict>(conflict(`blob ${image.blob.key} already exists`));
           await tx.query(INSERT_IMAGE, imageParams(image, image.blob.key));
           return E.right(undefined);
         }),
       () => conflict(`image ${image.id} or blob ${image.blob.key} already exists`),
+    ),
+
+  reserveBlob: (blob, at) =>
+    runInsert(
+      async () => {
+        await client.query(
+          "INSERT INTO blobs (key, refs, format, content_type, bytes, etag, version, reserved_at) VALUES ($1, 0, $2, $3, $4, $5, $6, $7)",
+          [...blobParams(blob), at],
+        );
+        return E.right(undefined);
+      },
+      () => conflict(`blob ${blob.key} already exists`),
     ),
 
   insertCopy: (sourceId, copy) =>
@@ -139,7 +158,7 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
       // ON CONFLICT waits for an in-flight insert of the key, so the answer reflects its real outcome.
       const { rows } = await client.query<{ refs: number }>(
         `INSERT INTO blobs (key, refs, format, content_type, bytes, etag, version) VALUES ($1, 0, $2, $3, $4, $5, $6)
-         ON CONFLICT (key) DO UPDATE SET refs = blobs.refs RETURNING refs`,
+         ON CONFLICT (key) DO UPDATE SET reserved_at = NULL RETURNING refs`,
         blobParams(blob),
       );
       return E.right(rows[0]?.refs === 0);
@@ -152,9 +171,12 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
       return E.right(undefined);
     }),
 
-  orphanedBlobs: () =>
+  orphanedBlobs: (reservedBefore) =>
     run(async () => {
-      const { rows } = await client.query<{ key: string }>("SELECT key FROM blobs WHERE refs = 0 ORDER BY key");
+      const { rows } = await client.query<{ key: string }>(
+        "SELECT key FROM blobs WHERE refs = 0 AND (reserved_at IS NULL OR reserved_at < $1) ORDER BY key",
+        [reservedBefore ?? new Date(0)],
+      );
       return E.right(rows.map((r) => r.key as BlobKey));
     }),
 

@@ -27,7 +27,16 @@ export interface ImageRepository {
   readonly findById: (id: ImageId) => TaskEither<NotFound | Unavailable, Image>;
   /** Newest first (created_at, then id, descending). */
   readonly listByAlbum: (albumId: AlbumId, page: PageRequest) => TaskEither<Unavailable, ImagePage>;
-  /** Stores an image whose blob is new: the blob's reference count starts at 1. */
+  /**
+   * Records a blob whose bytes are about to be written, with zero references. Written before the bytes,
+   * so bytes never exist without a record: an upload that dies half-way leaves a reservation that
+   * `orphanedBlobs` reports once it is older than the grace period.
+   */
+  readonly reserveBlob: (blob: BlobRef, at: Date) => TaskEither<Conflict | Unavailable, void>;
+  /**
+   * Stores an image whose blob is new, or reserved: the blob's reference count becomes 1 and the
+   * reservation ends. Conflict when the id exists or the blob is already held.
+   */
   readonly insert: (image: Image) => TaskEither<Conflict | Unavailable, void>;
   /**
    * Stores `copy`, which shares the blob of `sourceId`, and counts the new reference. Holds the source
@@ -39,15 +48,19 @@ export interface ImageRepository {
   /** Deletes the image and drops its blob reference; a blob reaching zero is reported and awaits `releaseBlob`. */
   readonly remove: (id: ImageId) => TaskEither<NotFound | Unavailable, Removal>;
   /**
-   * After an `insert` whose outcome is unknown (the connection failed around COMMIT): records `blob` with
-   * zero references unless an image holds it. Waits for a still-pending insert of the same key, so
-   * true means no image can reference the blob and its bytes may go; false means the insert did commit.
+   * After an `insert` whose outcome is unknown (the connection failed around COMMIT): turns the blob's
+   * reservation into a plain zero-reference record (or records one) unless an image holds it. Waits
+   * for a still-pending insert of the same key, so true means no image can reference the blob and its
+   * bytes may go; false means the insert did commit.
    */
   readonly abandonBlob: (blob: BlobRef) => TaskEither<Unavailable, boolean>;
   /** Forgets a zero-reference blob once its bytes are gone. */
   readonly releaseBlob: (key: BlobKey) => TaskEither<Unavailable, void>;
-  /** Zero-reference blobs whose bytes may still exist (a crash between `remove` and `releaseBlob`). */
-  readonly orphanedBlobs: () => TaskEither<Unavailable, readonly BlobKey[]>;
+  /**
+   * Zero-reference blobs whose bytes may still exist (a crash between `remove` and `releaseBlob`), plus
+   * reservations made before `reservedBefore` (uploads that never finished); without it, no reservation.
+   */
+  readonly orphanedBlobs: (reservedBefore?: Date) => TaskEither<Unavailable, readonly BlobKey[]>;
   /** Live reference count of a blob (0 when unknown); for checks and tests. */
   readonly blobReferences: (key: BlobKey) => TaskEither<Unavailable, number>;
 }

@@ -366,6 +366,56 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
     });
   });
 
+  describe("blob reservations", () => {
+    const reservedAt = new Date("2026-05-01T10:00:00.000Z");
+    const later = new Date(reservedAt.getTime() + 60_000);
+
+    test("a reservation is no orphan until it is older than asked, and is then", async ({ repo }) => {
+      const image = anImage();
+      await right(repo.reserveBlob(image.blob, reservedAt));
+      expect(await right(repo.blobReferences(image.blob.key))).toBe(0);
+      expect(await right(repo.orphanedBlobs())).toEqual([]);
+      expect(await right(repo.orphanedBlobs(reservedAt))).toEqual([]);
+      expect(await right(repo.orphanedBlobs(later))).toEqual([image.blob.key]);
+    });
+
+    test("inserting the image takes the reservation over", async ({ repo }) => {
+      const image = anImage();
+      await right(repo.reserveBlob({ ...image.blob, version: 0 }, reservedAt));
+      await right(repo.insert(image));
+      expect(await right(repo.blobReferences(image.blob.key))).toBe(1);
+      expect(await right(repo.orphanedBlobs(later))).toEqual([]);
+      // The stored blob is the inserted image's, not the provisional one.
+      expect((await right(repo.findById(image.id))).blob).toStrictEqual(image.blob);
+    });
+
+    test("a key cannot be reserved twice, nor once held", async ({ repo }) => {
+      const image = anImage();
+      await right(repo.reserveBlob(image.blob, reservedAt));
+      expect(await failure(repo.reserveBlob(image.blob, reservedAt))).toBe("Conflict");
+      const held = anImage();
+      await right(repo.insert(held));
+      expect(await failure(repo.reserveBlob(held.blob, reservedAt))).toBe("Conflict");
+      expect(await right(repo.blobReferences(held.blob.key))).toBe(1);
+    });
+
+    test("an image cannot take over a released or held blob", async ({ repo }) => {
+      const first = anImage();
+      await right(repo.insert(first));
+      await right(repo.remove(first.id));
+      const second = anImage({ blob: first.blob });
+      expect(await failure(repo.insert(second))).toBe("Conflict");
+      expect(await failure(repo.findById(second.id))).toBe("NotFound");
+    });
+
+    test("abandoning a reservation makes it an orphan at once", async ({ repo }) => {
+      const image = anImage();
+      await right(repo.reserveBlob(image.blob, reservedAt));
+      expect(await right(repo.abandonBlob(image.blob))).toBe(true);
+      expect(await right(repo.orphanedBlobs())).toEqual([image.blob.key]);
+    });
+  });
+
   describe("abandoning the blob of an insert whose outcome is unknown", () => {
     test("a blob no image holds is recorded as orphaned and may be deleted", async ({ repo }) => {
       const lost = anImage();

@@ -4,6 +4,7 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import type { Claims } from "../../auth/claims.codec.js";
 import type { Image } from "../../image/image.js";
 import type { BlobStore } from "../../ports/blob-store.port.js";
+import type { Clock } from "../../ports/clock.port.js";
 import type { ImageRepository } from "../../ports/image-repository.port.js";
 import type { Forbidden, NotFound, Unavailable } from "../../shared/errors.js";
 import type { BlobKey } from "../../shared/ids.js";
@@ -40,10 +41,16 @@ export const deleteImage =
       TE.map((removal) => removal.image),
     );
 
-/** Retries blob deletions left behind by a crash or an outage; returns how many were released. */
-export const releaseOrphanedBlobs = (deps: DeleteImageDeps): TE.TaskEither<Unavailable, number> =>
+/** How long an upload may take between reserving its blob and inserting its image. */
+export const RESERVATION_GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * Retries blob deletions left behind by a crash or an outage, and removes the bytes of uploads that
+ * reserved a blob but never finished; returns how many were released.
+ */
+export const releaseOrphanedBlobs = (deps: DeleteImageDeps & { readonly clock: Clock }): TE.TaskEither<Unavailable, number> =>
   pipe(
-    deps.images.orphanedBlobs(),
+    deps.images.orphanedBlobs(new Date(deps.clock.now().getTime() - RESERVATION_GRACE_MS)),
     TE.chainTaskK((keys) => T.sequenceSeqArray(keys.map(releaseBlob(deps)))),
     TE.map((done) => done.filter(Boolean).length),
   );

@@ -5,8 +5,8 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import { releaseBlob } from "../delete-image/delete-image.command.js";
 import { authorize } from "../../album/ability.policy.js";
 import type { Claims } from "../../auth/claims.codec.js";
-import { DESCRIPTION_MAX, newImage, TITLE_MAX, validateMetadatas, validateText, type Image } from "../../image/image.js";
-import type { BlobStore } from "../../ports/blob-store.port.js";
+import { type BlobRef, DESCRIPTION_MAX, newImage, TITLE_MAX, validateMetadatas, validateText, type Image } from "../../image/image.js";
+import type { BlobStore, StoredBlob } from "../../ports/blob-store.port.js";
 import type { Clock } from "../../ports/clock.port.js";
 import type { IdGenerator } from "../../ports/id-generator.port.js";
 import type { ImageInspector, Inspection } from "../../ports/image-inspector.port.js";
@@ -141,30 +141,30 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
  */
 const insertOrDiscard =
   (deps: UploadImageDeps) =>
-  (image: Image): TE.TaskEither<Conflict | Unavailable, Image> => {
-    const failWith =
-      (e: Conflict | Unavailable) =>
-      (cleanup: T.Task<unknown>): TE.TaskEither<Conflict | Unavailable, Image> =>
-        pipe(
-          cleanup,
-          T.map(() => E.left(e)),
-        );
-    return pipe(
+  (image: Image): TE.TaskEither<Conflict | Unavailable, Image> =>
+    pipe(
       deps.images.insert(image),
       TE.map(() => image),
       TE.orElse((e) =>
         e._tag === "Conflict" || !e.inDoubt
-          ? failWith(e)(deps.blobs.delete(image.blob.key))
+          ? discard(deps, image.blob.key, e)
           : pipe(
               deps.images.abandonBlob(image.blob),
               TE.matchE(
+                // Still unknown: the reservation stays, and the orphan sweep settles it later.
                 () => TE.left(e),
-                (free) => (free ? failWith(e)(releaseBlob(deps)(image.blob.key)) : TE.right(image)),
+                (free) => (free ? discard(deps, image.blob.key, e) : TE.right(image)),
               ),
             ),
       ),
     );
-  };
+
+/** Deletes the bytes and the reservation of a failed upload, then fails with `e`. */
+const discard = <E, A>(deps: UploadImageDeps, key: BlobKey, e: E): TE.TaskEither<E, A> =>
+  pipe(
+    releaseBlob(deps)(key),
+    T.map(() => E.left(e)),
+  );
 
 /** Stores the bytes, then the row. */
 export const uploadImage =
@@ -178,8 +178,23 @@ export const uploadImage =
       TE.chainW(() => deps.inspector.inspect(input.bytes)),
       TE.chainW((seen) => {
         const ids = { id: deps.ids.uuid() as ImageId, key: deps.ids.uuid() as BlobKey };
+        const provisional: BlobRef = {
+          key: ids.key,
+          format: seen.format,
+          contentType: seen.contentType,
+          bytes: input.bytes.byteLength,
+          etag: seen.etag,
+          version: 0,
+        };
         return pipe(
-          deps.blobs.put(ids.key, once(input.bytes), seen.contentType),
+          // The record comes before the bytes, so no crash can leave bytes nobody knows about.
+          deps.images.reserveBlob(provisional, deps.clock.now()),
+          TE.chainW(() =>
+            pipe(
+              deps.blobs.put(ids.key, once(input.bytes), seen.contentType),
+              TE.orElseW((e) => discard<typeof e, StoredBlob>(deps, ids.key, e)),
+            ),
+          ),
           TE.map((stored) => buildUploadedImage({ ...input, albumId }, seen, ids, stored, deps.clock.now())),
           TE.chainW(insertOrDiscard(deps)),
         );
