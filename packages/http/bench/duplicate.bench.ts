@@ -20,7 +20,16 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 const main = async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "image-api-bench-"));
-  const config = loadConfig({ IMAGE_API_DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" });
+  // IMAGE_API_DATABASE_URL (and the other variables) from the environment select another backend.
+  const config = loadConfig({
+    IMAGE_API_JWT_SECRET: "bench-secret-0123456789-abcdefghijklmnop",
+    IMAGE_API_URL_SIGNING_KEYS: "bench-url-key-0123456789-abcdefghijklmn",
+    ...process.env,
+    IMAGE_API_DATA_DIR: dataDir,
+    PORT: "0",
+    HOST: "127.0.0.1",
+  });
+  const backend = process.env["IMAGE_API_DATABASE_URL"] ? "server PostgreSQL (pg)" : "embedded PGlite";
   if (E.isLeft(config)) throw new Error(config.left.join("; "));
   const running = await startServer(config.right);
   const token = await running.composition.deps.tokens.issue(
@@ -88,7 +97,7 @@ const main = async () => {
   const row = (name: string, r: Awaited<ReturnType<typeof duplicateRun>>) =>
     `| ${name} | ${r.requests} | ${r.concurrency} | ${r.failures} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${ms(r.runtimeP50)} |`;
   const report = [
-    `# Duplicate benchmark (${new Date().toISOString()}, Node ${process.version}, embedded PGlite + filesystem)`,
+    `# Duplicate benchmark (${new Date().toISOString()}, Node ${process.version}, ${backend} + filesystem)`,
     "",
     "| run | requests | concurrency | failures | req/s | p50 ms | p95 ms | p99 ms | X-Runtime p50 ms |",
     "|---|---|---|---|---|---|---|---|---|",
@@ -103,7 +112,7 @@ const main = async () => {
   console.log(report);
   const dir = new URL("./results/", import.meta.url).pathname;
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "duplicate.md"), report);
+  await writeFile(join(dir, process.env["IMAGE_API_DATABASE_URL"] ? "duplicate.pg.md" : "duplicate.md"), report);
 };
 
 main().catch((e: unknown) => {
