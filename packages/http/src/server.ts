@@ -4,6 +4,8 @@ import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { compose, type Composition } from "./container.js";
 
+const SWEEP_INTERVAL_MS = 15 * 60 * 1000;
+
 export interface RunningServer {
   readonly server: Server;
   readonly composition: Composition;
@@ -14,7 +16,11 @@ export interface RunningServer {
 /** Composes, sweeps blobs a crash may have left, and listens. Used by main and by tests. */
 export const startServer = async (config: Config): Promise<RunningServer> => {
   const composition = await compose(config);
-  await releaseOrphanedBlobs(composition.deps)();
+  const sweep = () => releaseOrphanedBlobs(composition.deps)();
+  await sweep();
+  // Instances run for weeks; stale reservations and failed deletions are retried while they do.
+  const sweeper = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
+  sweeper.unref();
   const app = createApp(composition.deps);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -29,6 +35,7 @@ export const startServer = async (config: Config): Promise<RunningServer> => {
     composition,
     url: `http://127.0.0.1:${port}`,
     stop: async () => {
+      clearInterval(sweeper);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await composition.close();
