@@ -1,32 +1,17 @@
-import { createServer } from "node:net";
-import type { ImageRepository } from "@image-api/core";
-import { anImage, imageRepositoryContract } from "@image-api/testkit";
+import { anImage, freeLoopbackPort, imageRepositoryContract } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, test as base } from "vitest";
-import { createPgPoolClient, migrate, MIGRATIONS, postgresImageRepository, type SqlClient } from "../src/postgres/index.js";
+import { createPgPoolClient, migrate, postgresImageRepository, type SqlClient } from "../src/postgres/index.js";
+import {
+  ALL_VERSIONS,
+  expectEveryCallUnavailable,
+  expectFailingMigrationLeavesNoTrace,
+  expectMigrationsApplyOnce,
+  repositoryTest,
+} from "./postgres.repository-checks.js";
 import { createTestSchema, terminateSessions, testDatabaseUrl, type TestSchema } from "./postgres.test-database.js";
 
-/** Every migration the adapter ships, as `migrate` reports them when it applies all. */
-const ALL_VERSIONS = MIGRATIONS.map((m) => m.version);
-
 const url = testDatabaseUrl();
-
-const unavailableTag = async (call: () => Promise<E.Either<{ _tag: string }, unknown>>): Promise<string> => {
-  const result = await call();
-  return E.isLeft(result) ? result.left._tag : "success";
-};
-
-/** A loopback port with nothing listening on it. */
-const closedPort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 
 if (!url) {
   describe.skip("pg image repository: IMAGE_API_TEST_DATABASE_URL is not set, server Postgres tests skipped", () => {
@@ -45,12 +30,7 @@ if (!url) {
     await schema?.drop();
   });
 
-  const test = base.extend<{ repo: ImageRepository }>({
-    repo: async ({}, use) => {
-      await shared.exec("TRUNCATE images, blobs");
-      await use(postgresImageRepository(shared));
-    },
-  });
+  const test = repositoryTest(() => shared);
 
   describe("pg image repository", () => imageRepositoryContract(test));
 
@@ -59,12 +39,7 @@ if (!url) {
       const fresh = await createTestSchema(url, "image_migrate");
       const clients = [1, 2, 3, 4, 5].map(() => createPgPoolClient({ connectionString: url, schema: fresh.name, max: 1 }));
       try {
-        const runs = await Promise.all(clients.map((c) => migrate(c)()));
-        expect(runs.filter((r) => E.isRight(r) && r.right.length > 0)).toEqual([E.right(ALL_VERSIONS)]);
-        expect(runs.filter((r) => E.isRight(r) && r.right.length === 0)).toHaveLength(4);
-        expect(await Promise.all(clients.map((c) => migrate(c)()))).toEqual(clients.map(() => E.right([])));
-        const recorded = await clients[0]!.query("SELECT version, name FROM schema_migrations");
-        expect(recorded.rows).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
+        await expectMigrationsApplyOnce(clients);
       } finally {
         await Promise.all(clients.map((c) => c.close()));
         await fresh.drop();
@@ -72,34 +47,16 @@ if (!url) {
     });
 
     test("a failing migration rolls back whole and is not recorded", async () => {
-      const broken = { version: MIGRATIONS.length + 1, name: "broken", sql: "CREATE TABLE half_done (id int); SELECT no_such_column FROM images;" };
-      const failed = await migrate(shared, [...MIGRATIONS, broken])();
-      expect(E.isLeft(failed) && failed.left._tag).toBe("Unavailable");
-      expect((await shared.query("SELECT to_regclass('half_done') AS t")).rows).toEqual([{ t: null }]);
-      expect((await shared.query("SELECT count(*)::int AS n FROM schema_migrations")).rows).toEqual([{ n: MIGRATIONS.length }]);
+      await expectFailingMigrationLeavesNoTrace(shared);
     });
   });
 
   describe("pg outage", () => {
     test("a server that refuses connections makes every call Unavailable instead of throwing", async () => {
-      const port = await closedPort();
+      const port = await freeLoopbackPort();
       const client = createPgPoolClient({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, max: 2 });
-      const repo = postgresImageRepository(client);
-      const image = anImage();
       try {
-        const calls = [
-          repo.findById(image.id),
-          repo.listByAlbum(image.albumId, { offset: 0, limit: 10 }),
-          repo.insert(image),
-          repo.insertCopy(image.id, anImage()),
-          repo.update(image, 1),
-          repo.remove(image.id),
-          repo.releaseBlob(image.blob.key),
-          repo.orphanedBlobs(),
-          repo.blobReferences(image.blob.key),
-          migrate(client),
-        ];
-        for (const call of calls) expect(await unavailableTag(call)).toBe("Unavailable");
+        await expectEveryCallUnavailable(client, anImage());
       } finally {
         await client.close();
       }
@@ -112,7 +69,8 @@ if (!url) {
       try {
         // Give the transaction time to take the only connection.
         await new Promise((r) => setTimeout(r, 100));
-        expect(await unavailableTag(postgresImageRepository(client).findById(anImage().id))).toBe("Unavailable");
+        const found = await postgresImageRepository(client).findById(anImage().id)();
+        expect(E.isLeft(found) && found.left._tag).toBe("Unavailable");
       } finally {
         release();
         await holding;

@@ -1,4 +1,4 @@
-import { testDatabaseUrl as providedDatabaseUrl } from "@image-api/testkit";
+import { assertTestDatabase, testDatabaseUrl as providedDatabaseUrl } from "@image-api/testkit";
 import pg from "pg";
 
 /**
@@ -8,11 +8,7 @@ import pg from "pg";
  */
 export const testDatabaseUrl = (): string | undefined => {
   const url = providedDatabaseUrl() ?? process.env["IMAGE_API_TEST_DATABASE_URL"];
-  if (!url) return undefined;
-  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ""));
-  if (!name.includes("test"))
-    throw new Error(`refusing to run tests against database "${name}": its name must contain "test"`);
-  return url;
+  return url ? assertTestDatabase(url) : undefined;
 };
 
 const admin = async <A>(url: string, fn: (client: pg.Client) => Promise<A>): Promise<A> => {

@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
-import { createServer } from "node:net";
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import type { BlobKey, BlobStore, ByteStream } from "@image-api/core";
+import { streamOf, type BlobKey, type BlobStore, type ByteStream } from "@image-api/core";
 import * as E from "fp-ts/lib/Either.js";
-import { blobStoreContract } from "@image-api/testkit";
+import { blobStoreContract, freeLoopbackPort } from "@image-api/testkit";
 import { afterAll, beforeAll, describe, expect, it, test } from "vitest";
 import { s3BlobStore } from "../src/s3/index.js";
 import { freshPrefix, s3Target, type S3Target } from "./s3.target.js";
@@ -35,10 +34,6 @@ async function* chunks(count: number, size: number, produced = { count: 0 }, fai
     produced.count += 1;
     yield chunkOf(i, size);
   }
-}
-
-async function* once(bytes: Uint8Array): ByteStream {
-  yield bytes;
 }
 
 const digest = async (body: ByteStream) => {
@@ -104,7 +99,7 @@ describe("s3BlobStore on a real S3 server", () => {
   it("lays objects out as <prefix>blobs/<key> and <prefix>renditions/<key>/<base64url(name)>", async () => {
     const prefix = freshPrefix();
     const store = storeFor(prefix.slice(0, -1)); // the trailing "/" is implied
-    right(await store.put(key("k1"), once(new TextEncoder().encode("original")), "image/png")());
+    right(await store.put(key("k1"), streamOf(new TextEncoder().encode("original")), "image/png")());
     right(await store.putRendition(key("k1"), "c_fit,h_1920,w_1920/fl_attachment", new TextEncoder().encode("small"), "image/jpeg")());
 
     expect(await objectKeys(prefix)).toEqual([
@@ -194,7 +189,7 @@ describe("s3BlobStore on a real S3 server", () => {
     const store = storeFor(prefix);
     const bytes = new TextEncoder().encode("x");
     for (const k of ["abc", "abcd"]) {
-      right(await store.put(key(k), once(bytes), "image/png")());
+      right(await store.put(key(k), streamOf(bytes), "image/png")());
       right(await store.putRendition(key(k), "a_90", bytes, "image/png")());
       right(await store.putRendition(key(k), "c_fill,h_100,w_100", bytes, "image/png")());
     }
@@ -221,7 +216,7 @@ describe("s3BlobStore on a real S3 server", () => {
 
     const noBucket = s3BlobStore({ client, bucket: "no-such-bucket-here" });
     expect(await noBucket.get(key("nothing"))()).toMatchObject(E.left({ _tag: "Unavailable" }));
-    expect(await noBucket.put(key("k"), once(new Uint8Array([1])), "image/png")()).toMatchObject(E.left({ _tag: "Unavailable" }));
+    expect(await noBucket.put(key("k"), streamOf(new Uint8Array([1])), "image/png")()).toMatchObject(E.left({ _tag: "Unavailable" }));
   });
 
   it("maps refused credentials to Unavailable, never NotFound", async () => {
@@ -233,17 +228,12 @@ describe("s3BlobStore on a real S3 server", () => {
   });
 
   it("reports Unavailable quickly from every operation when the server is down", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => resolve(port));
-      });
-    });
+    const port = await freeLoopbackPort();
     const c = target.client({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1, connectionTimeoutMs: 500, requestTimeoutMs: 1000 });
     const store = storeFor(freshPrefix(), c);
     const started = Date.now();
     const results = [
-      await store.put(key("k"), once(new Uint8Array([1, 2, 3])), "image/png")(),
+      await store.put(key("k"), streamOf(new Uint8Array([1, 2, 3])), "image/png")(),
       await store.get(key("k"))(),
       await store.exists(key("k"))(),
       await store.delete(key("k"))(),

@@ -1,4 +1,4 @@
-import { ROTATIONS, renditionOf, type BlobKey, type DeliveryTarget, type Variant } from "@image-api/core";
+import { ROTATIONS, renditionOf, streamOf, type BlobKey, type DeliveryTarget, type Variant } from "@image-api/core";
 import { anImage } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,16 +15,12 @@ afterAll(async () => {
 
 const BYTES = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff);
 
-async function* once(bytes: Uint8Array) {
-  yield bytes;
-}
-
 /** A stored blob and a signer for the same bucket and prefix. */
 const setup = async (options: Partial<S3UrlSignerOptions> = {}) => {
   const client = target.client();
   const prefix = freshPrefix();
   const blobKey = `blob-${Math.random().toString(36).slice(2)}` as BlobKey;
-  const put = await s3BlobStore({ client, bucket: target.bucket, prefix }).put(blobKey, once(BYTES), "application/octet-stream")();
+  const put = await s3BlobStore({ client, bucket: target.bucket, prefix }).put(blobKey, streamOf(BYTES), "application/octet-stream")();
   expect(E.isRight(put)).toBe(true);
   const signer = s3UrlSigner({ client, bucket: target.bucket, prefix, ttlSeconds: 600, ...options });
   return { signer, blobKey };

@@ -2,7 +2,7 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import { memoryBlobStore, memoryImageRepository } from "@image-api/adapters";
 import { anImage, manualClock, sequentialIds } from "@image-api/testkit";
 import type { Ability, BlobStore, Claims, Image, ImageInspector, ImageRenderer, ImageRepository, UrlSigner } from "../src/index.js";
-import { renditionName, unsupported } from "../src/index.js";
+import { renditionName, streamOf, unsupported } from "../src/index.js";
 
 export const ALBUM = "00100000123BB124";
 
@@ -32,7 +32,7 @@ export const fakeRenderer = (): ImageRenderer & { calls: number } => {
   return r;
 };
 
-/** A signer whose URLs are the JSON of the target; "expired" once the clock passes `expiresAt`. */
+/** A signer whose URLs are the JSON of the target; anything that does not parse is Forbidden. */
 export const jsonSigner: UrlSigner = {
   sign: (target) => async () => `json:${JSON.stringify(target)}`,
   verify: (url) => {
@@ -53,14 +53,10 @@ export const world = () => {
   return { images, blobs, clock, ids, renderer, inspector: fakeInspector, signer: jsonSigner, maxUploadBytes: 1000 };
 };
 
-async function* once(bytes: Uint8Array) {
-  yield bytes;
-}
-
 /** Stores an image and its blob the way an upload would. */
 export const seeded = async (w: ReturnType<typeof world>, overrides: Partial<Image> = {}): Promise<Image> => {
   const image = anImage({ albumId: ALBUM as Image["albumId"], ...overrides });
-  await w.blobs.put(image.blob.key, once(new TextEncoder().encode("IMG-bytes")), "image/png")();
+  await w.blobs.put(image.blob.key, streamOf(new TextEncoder().encode("IMG-bytes")), "image/png")();
   const inserted = await w.images.insert(image)();
   if (inserted._tag === "Left") throw new Error(inserted.left.message);
   return image;

@@ -53,7 +53,6 @@ export const TOKENS = {
 export interface Composition {
   readonly container: DependencyContainer;
   readonly deps: AppDeps;
-  readonly jwtSecret: string;
   /** True when this start generated the embedded default's secrets. */
   readonly secretsCreated: boolean;
   readonly close: () => Promise<void>;
@@ -149,7 +148,6 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
   return {
     container: c,
     deps,
-    jwtSecret,
     secretsCreated: embedded?.created ?? false,
     close: async () => {
       await c.dispose();

@@ -133,6 +133,12 @@ describe("delivery of an uploaded image", () => {
     expect(r.headers["content-disposition"]).toBe(`attachment; filename="Caf_ _.png"; filename*=UTF-8''Caf%C3%A9%20%C3%BC.png`);
   });
 
+  it("percent-encodes the characters RFC 5987 forbids bare in filename*", async () => {
+    const img = await uploaded(t, { album, filename: "it's (1)*.png" });
+    const r = await fetchUrl(img.original_url);
+    expect(r.headers["content-disposition"]).toBe(`attachment; filename="it's (1)*.png"; filename*=UTF-8''it%27s%20%281%29%2A.png`);
+  });
+
   it("delivers JPEG renditions as JPEG", async () => {
     const jpg = await jpegWithExif({ width: 64, height: 48 });
     const img = await uploaded(t, { album, bytes: jpg, filename: "photo.jpg" });

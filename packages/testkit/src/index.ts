@@ -13,3 +13,4 @@ export * from "./containers/postgres.container.js";
 export * from "./containers/s3.container.js";
 export * from "./containers/inject.js";
 export * from "./containers/s3rver.local.js";
+export * from "./containers/free-port.js";

@@ -1,4 +1,4 @@
-import { notFound, unavailable, type BlobContent, type BlobKey, type BlobStore, type ByteStream, type NotFound, type Unavailable } from "@image-api/core";
+import { notFound, streamOf, unavailable, type BlobContent, type BlobKey, type BlobStore, type ByteStream, type NotFound, type Unavailable } from "@image-api/core";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { signedDeliveryPath, type ResourceType } from "./cloudinary.delivery-url.js";
@@ -79,10 +79,6 @@ async function* withHeader(header: Uint8Array, body: AsyncIterable<Uint8Array>, 
   }
 }
 
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
-}
-
 async function* fromWeb(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   let done = false;
@@ -137,7 +133,7 @@ export const cloudinaryBlobStore = (options: CloudinaryBlobStoreOptions): BlobSt
 
   const fetchAsset = async (publicId: string, resourceType: ResourceType): Promise<BlobContent | null> => {
     const res = await request(urlOf(publicId, resourceType), "GET");
-    if (res.status === 404 || res.status !== 200 || res.body === null) {
+    if (res.status !== 200 || res.body === null) {
       await res.body?.cancel();
       if (res.status === 404) return null;
       const reason = res.headers.get("x-cld-error");
@@ -148,7 +144,7 @@ export const cloudinaryBlobStore = (options: CloudinaryBlobStoreOptions): BlobSt
     // Without a length up front (chunked) the whole body is read, since the port promises a size.
     const [payload, size] = Number.isSafeInteger(length)
       ? [fromWeb(res.body), length]
-      : await res.arrayBuffer().then((b) => [once(new Uint8Array(b)), b.byteLength] as const);
+      : await res.arrayBuffer().then((b) => [streamOf(new Uint8Array(b)), b.byteLength] as const);
     if (resourceType === "image") return { body: payload, bytes: size, contentType: res.headers.get("content-type") ?? "application/octet-stream" };
     const opened = await openEnvelope(payload);
     return { body: opened.body, bytes: size - opened.headerBytes, contentType: opened.contentType };
@@ -212,7 +208,7 @@ export const cloudinaryBlobStore = (options: CloudinaryBlobStoreOptions): BlobSt
 
     putRendition: (key, name, body, contentType) =>
       TE.tryCatch(async () => {
-        await write(renditionPublicId(key, name), once(body), contentType);
+        await write(renditionPublicId(key, name), streamOf(body), contentType);
       }, failure(`put rendition ${name} of ${key}`)),
   };
 };

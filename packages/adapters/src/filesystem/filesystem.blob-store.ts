@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { BlobKey, notFound, unavailable, type BlobContent, type BlobStore, type NotFound, type Unavailable } from "@image-api/core";
+import { BlobKey, notFound, streamOf, unavailable, type BlobContent, type BlobStore, type NotFound, type Unavailable } from "@image-api/core";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { bodyOf, openBlobFile, writeAtomically } from "./blob-file.js";
 
@@ -29,10 +29,6 @@ export const renditionFileName = (name: string): string => {
   const encoded = Buffer.from(name, "utf8").toString("base64url");
   return encoded.length <= 200 ? `r-${encoded}` : `h-${createHash("sha256").update(name).digest("hex")}`;
 };
-
-async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
-  yield bytes;
-}
 
 /**
  * Blobs as files: `<root>/blobs/<first two key chars>/<key>` and renditions under
@@ -95,7 +91,7 @@ export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): BlobS
 
     putRendition: (key, name, body, contentType) =>
       TE.tryCatch(async () => {
-        await write(join(renditionDir(key), renditionFileName(name)), once(body), contentType);
+        await write(join(renditionDir(key), renditionFileName(name)), streamOf(body), contentType);
       }, failed(`store rendition ${name} of blob ${key}`)),
   };
 };

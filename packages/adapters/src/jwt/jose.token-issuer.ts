@@ -1,3 +1,4 @@
+import { webcrypto } from "node:crypto";
 import { ClaimsCodec, unauthenticated, unavailable, type Claims, type TokenIssuer, type Unauthenticated } from "@image-api/core";
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
@@ -26,12 +27,16 @@ const reason = (e: unknown): string => {
 /** HS256 JWTs with jose: the algorithm is pinned and `exp` is required, so `alg: none` and unbounded tokens are refused. */
 export const joseTokenIssuer = ({ secret, clockToleranceSeconds = 30 }: JoseTokenIssuerOptions): TokenIssuer => {
   if (secret.length === 0) throw new Error("joseTokenIssuer needs a non-empty secret");
-  const key = new TextEncoder().encode(secret);
+  // Imported once and reused: given the raw bytes, jose would import them again on every call, and
+  // the host verifies and signs a token on every request.
+  let imported: Promise<webcrypto.CryptoKey> | undefined;
+  const key = () =>
+    (imported ??= webcrypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]));
 
   const verify = (token: string): TE.TaskEither<Unauthenticated, Claims> =>
     pipe(
       TE.tryCatch(
-        () => jwtVerify(token, key, { algorithms: ["HS256"], requiredClaims: ["exp"], clockTolerance: clockToleranceSeconds }),
+        async () => jwtVerify(token, await key(), { algorithms: ["HS256"], requiredClaims: ["exp"], clockTolerance: clockToleranceSeconds }),
         (e) => unauthenticated(reason(e)),
       ),
       TE.chainEitherK(({ payload }) =>
@@ -44,7 +49,7 @@ export const joseTokenIssuer = ({ secret, clockToleranceSeconds = 30 }: JoseToke
 
   const issue = (claims: Claims) =>
     TE.tryCatch(
-      () => new SignJWT(claims).setProtectedHeader(HEADER).sign(key),
+      async () => new SignJWT(claims).setProtectedHeader(HEADER).sign(await key()),
       (e) => unavailable("could not sign the token", e),
     );
 

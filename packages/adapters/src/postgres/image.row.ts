@@ -39,12 +39,11 @@ export interface ImageRow {
 
 export type BlobRow = Pick<ImageRow, "blob_key" | "blob_format" | "blob_content_type" | "blob_bytes" | "blob_etag" | "blob_version">;
 
-/** The image's own columns, qualified by `alias`, in insert order. */
+/** The image's columns in insert order, `blob_key` last: a copy takes it from its source's row. */
 const IMAGE_COLUMN_NAMES = [
   "id",
   "album_id",
   "group_id",
-  "blob_key",
   "original_width",
   "original_height",
   "filename",
@@ -68,16 +67,36 @@ const IMAGE_COLUMN_NAMES = [
   "created_at",
   "updated_at",
   "version",
+  "blob_key",
 ] as const;
 
+/** The image's columns, qualified by `alias`. */
 export const imageColumns = (alias: string): string => IMAGE_COLUMN_NAMES.map((c) => `${alias}.${c}`).join(", ");
 
 export const blobColumns = (alias: string): string =>
   `${alias}.format AS blob_format, ${alias}.content_type AS blob_content_type, ${alias}.bytes AS blob_bytes, ` +
   `${alias}.etag AS blob_etag, ${alias}.version AS blob_version`;
 
+/** Parameter placeholders for the columns before `blob_key`, numbered from `first`. */
+const ownPlaceholders = (first: number): string =>
+  IMAGE_COLUMN_NAMES.slice(0, -1)
+    .map((_, i) => `$${first + i}`)
+    .join(", ");
+
+/** Parameters: `imageParams(image)`. */
 export const INSERT_IMAGE = `INSERT INTO images (${IMAGE_COLUMN_NAMES.join(", ")})
-  VALUES (${IMAGE_COLUMN_NAMES.map((_, i) => `$${i + 1}`).join(", ")})`;
+  VALUES (${ownPlaceholders(1)}, $${IMAGE_COLUMN_NAMES.length})`;
+
+/**
+ * A copy in one statement, with `copyParams(sourceId, copy)`: holds the source row (FOR SHARE) so it
+ * cannot be deleted meanwhile, counts the new reference on the source's blob and inserts the copy on
+ * that blob. No row comes back when the source is gone.
+ */
+export const INSERT_COPY = `WITH source AS (SELECT blob_key FROM images WHERE id = $1 FOR SHARE),
+  counted AS (UPDATE blobs SET refs = refs + 1 WHERE key = (SELECT blob_key FROM source) RETURNING key)
+  INSERT INTO images (${IMAGE_COLUMN_NAMES.join(", ")})
+  SELECT ${ownPlaceholders(2)}, counted.key FROM counted
+  RETURNING id`;
 
 /** What an edit changes: title, description, rotation and crop, in the columns' order. */
 export const editParams = (image: Image): unknown[] => [
@@ -90,12 +109,11 @@ export const editParams = (image: Image): unknown[] => [
   image.crop?.h ?? null,
 ];
 
-/** Parameters for INSERT_IMAGE; `blobKey` is passed separately because a copy takes its source's. */
-export const imageParams = (image: Image, blobKey: string): unknown[] => [
+/** Values of the columns before `blob_key`, in order. */
+const ownParams = (image: Image): unknown[] => [
   image.id,
   image.albumId,
   image.groupId,
-  blobKey,
   image.originalWidth,
   image.originalHeight,
   image.filename,
@@ -115,6 +133,11 @@ export const imageParams = (image: Image, blobKey: string): unknown[] => [
   image.updatedAt,
   image.version,
 ];
+
+export const imageParams = (image: Image): unknown[] => [...ownParams(image), image.blob.key];
+
+/** The copy's own blob is ignored: it shares its source's. */
+export const copyParams = (sourceId: ImageId, copy: Image): unknown[] => [sourceId, ...ownParams(copy)];
 
 export const blobParams = (blob: BlobRef): unknown[] => [blob.key, blob.format, blob.contentType, blob.bytes, blob.etag, blob.version];
 

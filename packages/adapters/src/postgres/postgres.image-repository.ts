@@ -12,9 +12,11 @@ import type * as TE from "fp-ts/lib/TaskEither.js";
 import {
   blobColumns,
   blobParams,
+  copyParams,
   editParams,
   imageColumns,
   imageParams,
+  INSERT_COPY,
   INSERT_IMAGE,
   toImage,
   type BlobRow,
@@ -79,7 +81,7 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
             blobParams(image.blob),
           );
           if (held.rows.length === 0) return E.left<Conflict>(conflict(`blob ${image.blob.key} already exists`));
-          await tx.query(INSERT_IMAGE, imageParams(image, image.blob.key));
+          await tx.query(INSERT_IMAGE, imageParams(image));
           return E.right(undefined);
         }),
       () => conflict(`image ${image.id} or blob ${image.blob.key} already exists`),
@@ -97,19 +99,13 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
       () => conflict(`blob ${blob.key} already exists`),
     ),
 
+  // One statement, so one round trip on the duplicate path; a source deleted first is simply not found.
   insertCopy: (sourceId, copy) =>
     runInsert(
-      () =>
-        client.transaction(async (tx) => {
-          // The share lock keeps the source from being deleted until this transaction ends; a source
-          // deleted first is simply not found.
-          const source = await tx.query<{ blob_key: string }>("SELECT blob_key FROM images WHERE id = $1 FOR SHARE", [sourceId]);
-          const blobKey = source.rows[0]?.blob_key;
-          if (blobKey === undefined) return E.left<NotFound>(imageNotFound(sourceId));
-          await tx.query("UPDATE blobs SET refs = refs + 1 WHERE key = $1", [blobKey]);
-          await tx.query(INSERT_IMAGE, imageParams(copy, blobKey));
-          return E.right(undefined);
-        }),
+      async () => {
+        const { rows } = await client.query(INSERT_COPY, copyParams(sourceId, copy));
+        return rows.length > 0 ? E.right(undefined) : E.left<NotFound>(imageNotFound(sourceId));
+      },
       () => conflict(`image ${copy.id} already exists`),
     ),
 

@@ -24,9 +24,6 @@ export interface S3UrlSignerOptions {
 /** SigV4 presigned URLs live at most a week. */
 const MAX_EXPIRY = 7 * 24 * 3600;
 
-/** The content type to force on the response; unknown formats keep the type stored with the object. */
-export const contentTypeOfFormat = mediaTypeOf;
-
 /**
  * Presigned GETs straight from the bucket, for pass-through renditions only (the stored bytes as they
  * are); derived renditions are served by the service itself, see `routingUrlSigner`.
@@ -48,7 +45,8 @@ export const s3UrlSigner = (options: S3UrlSignerOptions): UrlSigner => {
       const start = window > 0 ? nowSeconds - (nowSeconds % window) : nowSeconds;
       // start <= now < start + window, so at least `ttl` seconds remain when the URL is handed out.
       const expiresIn = Math.min(MAX_EXPIRY, ttlSeconds + window);
-      const contentType = contentTypeOfFormat(target.format);
+      // Forced on the response; an unknown format keeps the type stored with the object.
+      const contentType = mediaTypeOf(target.format);
       const command = new GetObjectCommand({
         Bucket: bucket,
         Key: layout.blob(target.blobKey),

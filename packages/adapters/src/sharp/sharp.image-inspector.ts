@@ -4,7 +4,7 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import sharp from "sharp";
 import { mediaTypeOf } from "../shared/media-types.js";
 import { exifDate, exifGps, parseExif } from "./exif.parser.js";
-import { DEFAULT_MAX_PIXELS, formatOf, NOT_AN_IMAGE, readMetadata } from "./sharp.formats.js";
+import { decodeOptions, DEFAULT_MAX_PIXELS, NOT_AN_IMAGE, NotAnImage, probe } from "./sharp.formats.js";
 
 export interface SharpInspectorOptions {
   /** Images with more pixels are refused as Unsupported. */
@@ -16,10 +16,8 @@ const COLOR_SAMPLE = 512;
 
 const hex2 = (n: number): string => Math.min(255, Math.max(0, Math.round(n))).toString(16).padStart(2, "0").toUpperCase();
 
-class NotAnImage extends Error {}
-
 const averageColor = async (bytes: Uint8Array, maxPixels: number): Promise<string> => {
-  const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: "error" })
+  const { data, info } = await sharp(bytes, decodeOptions(maxPixels))
     .resize({ width: COLOR_SAMPLE, height: COLOR_SAMPLE, fit: "inside", withoutEnlargement: true })
     .toColourspace("srgb")
     .removeAlpha()
@@ -35,13 +33,7 @@ const averageColor = async (bytes: Uint8Array, maxPixels: number): Promise<strin
 };
 
 const inspect = async (bytes: Uint8Array, maxPixels: number): Promise<Inspection> => {
-  const meta = await readMetadata(bytes, { limitInputPixels: maxPixels, failOn: "error" }).catch(() => {
-    throw new NotAnImage(NOT_AN_IMAGE);
-  });
-  const format = formatOf(meta);
-  const { width, height } = meta;
-  if (format === null || !width || !height) throw new NotAnImage(NOT_AN_IMAGE);
-  if (width * height > maxPixels) throw new NotAnImage(`image exceeds ${maxPixels} pixels`);
+  const { meta, format, width, height } = await probe(bytes, maxPixels);
   // Decoding every pixel also proves the file is whole, not just its header.
   const color = await averageColor(bytes, maxPixels).catch(() => {
     throw new NotAnImage(NOT_AN_IMAGE);

@@ -1,7 +1,7 @@
 import { unavailable, unsupported, type Crop, type ImageRenderer, type Rendered, type Rendition, type Resize } from "@image-api/core";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import sharp, { type Sharp, type SharpOptions } from "sharp";
-import { DEFAULT_MAX_PIXELS, formatOf, NOT_AN_IMAGE, readMetadata } from "./sharp.formats.js";
+import { decodeOptions, DEFAULT_MAX_PIXELS, NotAnImage, probe } from "./sharp.formats.js";
 
 export interface SharpRendererOptions {
   readonly maxPixels?: number;
@@ -13,8 +13,6 @@ type Output = "jpeg" | "png" | "webp";
 const OUTPUTS: Readonly<Record<Output, string>> = { jpeg: "image/jpeg", png: "image/png", webp: "image/webp" };
 /** Formats without a matching encoder here (gif, tiff, avif, heic) are delivered as JPEG. */
 const outputOf = (format: string): Output => (format === "png" || format === "webp" ? format : "jpeg");
-
-class Refused extends Error {}
 
 /** The crop in whole pixels, kept inside the image whatever was stored. */
 export const clampCrop = (c: Crop, width: number, height: number) => {
@@ -62,16 +60,9 @@ const pipeline = async (original: Uint8Array, r: Rendition, width: number, heigh
 };
 
 const render = async (original: Uint8Array, r: Rendition, format: string, maxPixels: number, quality: number): Promise<Rendered> => {
-  const input: SharpOptions = { limitInputPixels: maxPixels, failOn: "error" };
-  const meta = await readMetadata(original, input).catch(() => {
-    throw new Refused(NOT_AN_IMAGE);
-  });
-  const { width, height } = meta;
-  if (formatOf(meta) === null || !width || !height) throw new Refused(NOT_AN_IMAGE);
-  if (width * height > maxPixels) throw new Refused(`image exceeds ${maxPixels} pixels`);
-
+  const { width, height } = await probe(original, maxPixels);
   // No auto-orientation: crops are in stored pixel coordinates, the same ones the inspector reported.
-  let image = await pipeline(original, r, width, height, input);
+  let image = await pipeline(original, r, width, height, decodeOptions(maxPixels));
 
   const out = outputOf(format);
   if (out === "jpeg") image = image.flatten({ background: "#FFFFFF" }).jpeg({ quality, mozjpeg: false });
@@ -89,7 +80,7 @@ export const sharpImageRenderer = (options: SharpRendererOptions = {}): ImageRen
     render: (original, rendition, format) =>
       TE.tryCatch(
         () => render(original, rendition, format, maxPixels, quality),
-        (e) => (e instanceof Refused ? unsupported(e.message) : unavailable("could not render the image", e)),
+        (e) => (e instanceof NotAnImage ? unsupported(e.message) : unavailable("could not render the image", e)),
       ),
   };
 };

@@ -1,5 +1,10 @@
 import type { ByteStream } from "../ports/blob-store.port.js";
 
+/** Bytes already in memory as a stream of one chunk. */
+export async function* streamOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
 /**
  * Reads a whole stream into one array. Each chunk is copied as it arrives, since a producer may reuse
  * its buffer for the next one; past `limit` bytes it throws rather than keep reading.

@@ -22,6 +22,3 @@ export type AlbumId = t.TypeOf<typeof AlbumId>;
 /** Blob keys are chosen by the core (one per upload) and must be safe as a path segment or object key. */
 export const BlobKey = t.brand(t.string, (s): s is t.Branded<string, BlobKeyBrand> => BLOB.test(s), "BlobKey");
 export type BlobKey = t.TypeOf<typeof BlobKey>;
-
-export const isImageId = ImageId.is;
-export const isAlbumId = AlbumId.is;

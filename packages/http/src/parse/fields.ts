@@ -1,4 +1,4 @@
-import { invalid, invalidField, type FieldIssue, type Invalid, type JsonObject, type JsonValue } from "@image-api/core";
+import { invalid, invalidField, type FieldIssue, type Invalid, type JsonObject } from "@image-api/core";
 import * as E from "fp-ts/lib/Either.js";
 
 const SEGMENTS = /^([^[\]]+)((?:\[[^[\]]*\])*)$/;
@@ -51,5 +51,3 @@ export const bodyObject = (body: unknown): Record<string, unknown> =>
 
 export const failIfAny = <A>(issues: FieldIssue[], value: A): E.Either<Invalid, A> =>
   issues.length > 0 ? E.left(invalid(issues)) : E.right(value);
-
-export type { JsonValue };

@@ -1,4 +1,4 @@
-import { displaySize, gpsOf, renditionOf, type Image, type LatLon, type UrlSigner, type Variant } from "@image-api/core";
+import { displaySize, gpsOf, renditionOf, VARIANTS, type Image, type LatLon, type UrlSigner, type Variant } from "@image-api/core";
 import { float } from "./json.js";
 
 /** Timestamps as the family prints them: milliseconds and an explicit offset (UTC here). */
@@ -8,12 +8,11 @@ const pair = (p: LatLon | null): [number, number] | null => (p ? [p[0], p[1]] : 
 
 const THUMBNAILS = ["original", "full_no_sharinpix", "full", "large", "mini"] as const satisfies readonly Variant[];
 const EXTERNAL = ["fill100", "fit2000", "mini", "large", "full"] as const satisfies readonly Variant[];
-const SIGNED: readonly Variant[] = ["download", "original", "full_no_sharinpix", "full", "large", "mini", "fill100", "fit2000"];
 
-/** Signs every delivery URL an image's JSON carries, once per distinct variant. */
+/** Signs every delivery URL an image's JSON carries, once per variant. */
 const signAll = async (image: Image, signer: UrlSigner, now: Date): Promise<Record<Variant, string>> => {
   const urls = await Promise.all(
-    SIGNED.map((variant) =>
+    VARIANTS.map((variant) =>
       signer.sign(
         {
           blobKey: image.blob.key,
@@ -26,7 +25,7 @@ const signAll = async (image: Image, signer: UrlSigner, now: Date): Promise<Reco
       )(),
     ),
   );
-  return Object.fromEntries(SIGNED.map((v, i) => [v, urls[i]!])) as Record<Variant, string>;
+  return Object.fromEntries(VARIANTS.map((v, i) => [v, urls[i]!])) as Record<Variant, string>;
 };
 
 /** The family's image JSON: 35 keys, in the family's order. The only code that knows this shape. */

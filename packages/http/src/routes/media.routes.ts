@@ -5,10 +5,13 @@ import { deliverRendition } from "@image-api/core";
 import type { AppDeps } from "../deps.js";
 import { sendDomainError } from "../send.js";
 
+/** RFC 5987 leaves `'()*` out of the characters `filename*` may carry bare; encodeURIComponent keeps them. */
+const extValue = (name: string): string => encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 /** RFC 6266 filename: an ASCII fallback plus the exact name in `filename*`. */
 export const contentDisposition = (name: string): string => {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${extValue(name)}`;
 };
 
 /** Serves signed delivery URLs; no token needed, the URL's signature is the authorisation. */

@@ -8,6 +8,13 @@ export const S3_IMAGE_ENV = "IMAGE_API_TEST_S3_IMAGE";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The locally built image named by `imageEnv`, for starting a container directly. */
+export const requireImage = (imageEnv: string, env: Env = process.env): string => {
+  const image = env[imageEnv];
+  if (!image) throw new Error(`${imageEnv} is not set; build it with scripts/ci/build-images.sh`);
+  return image;
+};
+
 /**
  * Where a test run gets a service from: a server someone pointed us at, a container
  * we start from a locally built image, or nowhere (the dependent tests skip).

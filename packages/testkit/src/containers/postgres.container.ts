@@ -1,19 +1,13 @@
 import "./loopback.js";
-import { createServer } from "node:net";
 import pg from "pg";
-import { POSTGRES_IMAGE_ENV } from "./availability.js";
+import { POSTGRES_IMAGE_ENV, requireImage } from "./availability.js";
+import { freeLoopbackPort } from "./free-port.js";
 
 export interface StartedPostgres {
   /** `postgres://postgres@host:port/test`, trust auth, a fresh cluster per container. */
   readonly url: string;
   readonly stop: () => Promise<void>;
 }
-
-const requireImage = (): string => {
-  const image = process.env[POSTGRES_IMAGE_ENV];
-  if (!image) throw new Error(`${POSTGRES_IMAGE_ENV} is not set; build it with scripts/ci/build-images.sh`);
-  return image;
-};
 
 // The ready log line comes from inside the container; one real query proves the
 // mapped port reaches it too.
@@ -33,7 +27,17 @@ const untilQueryable = async (url: string, deadline: number): Promise<void> => {
   }
 };
 
-export async function startPostgres(image: string = requireImage()): Promise<StartedPostgres> {
+/** Waits until the server answers; a container that never does is stopped rather than left running. */
+const readyOrStopped = async (url: string, stop: () => Promise<void>): Promise<void> => {
+  try {
+    await untilQueryable(url, Date.now() + 10_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+};
+
+export async function startPostgres(image: string = requireImage(POSTGRES_IMAGE_ENV)): Promise<StartedPostgres> {
   // Loaded on demand: importing the testkit for its fixtures should not pay for it.
   const { GenericContainer, Wait } = await import("testcontainers");
   const container = await new GenericContainer(image)
@@ -47,12 +51,7 @@ export async function startPostgres(image: string = requireImage()): Promise<Sta
   const stop = async (): Promise<void> => {
     await container.stop();
   };
-  try {
-    await untilQueryable(url, Date.now() + 10_000);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  await readyOrStopped(url, stop);
   return { url, stop };
 }
 
@@ -66,25 +65,15 @@ export interface OutagePostgres extends StartedPostgres {
   readonly unpause: () => Promise<void>;
 }
 
-/** A loopback port nobody listens on right now, for a host binding that must survive a container restart. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-
 /**
  * A Postgres of its own for staging outages. Docker gives a restarted container a new host port unless
  * the binding is fixed, and a tmpfs is emptied on stop, so this one has a fixed port and keeps its
  * cluster on the container's own disk (removed with the container).
  */
-export async function startOutagePostgres(image: string = requireImage()): Promise<OutagePostgres> {
+export async function startOutagePostgres(image: string = requireImage(POSTGRES_IMAGE_ENV)): Promise<OutagePostgres> {
   const { GenericContainer, Wait, getContainerRuntimeClient } = await import("testcontainers");
-  const port = await freePort();
+  // Fixed, so the binding survives a container restart.
+  const port = await freeLoopbackPort();
   const container = await new GenericContainer(image)
     .withExposedPorts({ container: 5432, host: port })
     .withEnvironment({ PGDATA: "/var/lib/postgresql/data" })
@@ -99,12 +88,7 @@ export async function startOutagePostgres(image: string = requireImage()): Promi
     if (paused) await handle.unpause().catch(() => undefined);
     await container.stop();
   };
-  try {
-    await untilQueryable(url, Date.now() + 10_000);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  await readyOrStopped(url, stop);
   return {
     url,
     stop,

@@ -1,5 +1,5 @@
 import "./loopback.js";
-import { S3_IMAGE_ENV } from "./availability.js";
+import { requireImage, S3_IMAGE_ENV } from "./availability.js";
 import { S3RVER_CREDENTIALS, type S3Connection } from "./s3-connection.js";
 
 export interface StartedS3 extends S3Connection {
@@ -8,14 +8,8 @@ export interface StartedS3 extends S3Connection {
 
 const BUCKET = "test-bucket";
 
-const requireImage = (): string => {
-  const image = process.env[S3_IMAGE_ENV];
-  if (!image) throw new Error(`${S3_IMAGE_ENV} is not set; build it with scripts/ci/build-images.sh`);
-  return image;
-};
-
 /** An s3rver container with one empty bucket, created at server start. Clients need path-style URLs. */
-export async function startS3(image: string = requireImage()): Promise<StartedS3> {
+export async function startS3(image: string = requireImage(S3_IMAGE_ENV)): Promise<StartedS3> {
   // Loaded on demand: importing the testkit for its fixtures should not pay for it.
   const { GenericContainer, Wait } = await import("testcontainers");
   const container = await new GenericContainer(image)

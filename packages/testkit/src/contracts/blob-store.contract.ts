@@ -1,14 +1,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { BlobKey, BlobStore, ByteStream } from "@image-api/core";
+import { collect, type BlobKey, type BlobStore, type ByteStream } from "@image-api/core";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, type TestAPI } from "vitest";
 
 export const freshBlobKey = (): BlobKey => randomUUID() as BlobKey;
 
+/** The whole body, as a Buffer so tests can compare with `equals`. */
 export const collectBytes = async (body: ByteStream): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
+  const bytes = await collect(body);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 };
 
 export async function* chunkedBody(bytes: Uint8Array, size = 64 * 1024, pauseMs = 0): AsyncGenerator<Uint8Array> {

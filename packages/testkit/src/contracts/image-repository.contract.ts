@@ -497,7 +497,9 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
         expect(await right(repo.blobReferences(source.blob.key))).toBe(0);
         expect((await right(repo.orphanedBlobs())).filter((k) => k === source.blob.key)).toHaveLength(1);
       }
-      expect(outcomes.copied + outcomes.missed).toBe(48);
+      // The race went both ways over the rounds, so both branches above were exercised.
+      expect(outcomes.copied).toBeGreaterThan(0);
+      expect(outcomes.missed).toBeGreaterThan(0);
     });
 
     test("removing all members of a family at once reports the blob exactly once", async ({ repo }) => {

@@ -6,7 +6,7 @@ import type { BlobContent, BlobStore } from "../../ports/blob-store.port.js";
 import type { Clock } from "../../ports/clock.port.js";
 import type { ImageRenderer } from "../../ports/image-renderer.port.js";
 import type { DeliveryTarget, UrlSigner } from "../../ports/url-signer.port.js";
-import { collect } from "../../shared/bytes.js";
+import { collect, streamOf } from "../../shared/bytes.js";
 import { unavailable, type Forbidden, type NotFound, type Unavailable, type Unsupported } from "../../shared/errors.js";
 
 export interface DeliverRenditionDeps {
@@ -23,10 +23,6 @@ export interface Delivery extends BlobContent {
 /** Upper bound on an original read into memory for rendering; uploads are capped well below it. */
 const MAX_RENDER_SOURCE = 512 * 1024 * 1024;
 
-async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
-  yield bytes;
-}
-
 const renderAndCache = (deps: DeliverRenditionDeps, target: DeliveryTarget, name: string) =>
   pipe(
     deps.blobs.get(target.blobKey),
@@ -34,7 +30,7 @@ const renderAndCache = (deps: DeliverRenditionDeps, target: DeliveryTarget, name
     TE.chainW((original) => deps.renderer.render(original, target.rendition, target.format)),
     // The cache is an optimisation: a failed write still serves the rendered bytes.
     TE.chainFirstTaskK((r) => pipe(deps.blobs.putRendition(target.blobKey, name, r.bytes, r.contentType), T.map(() => undefined))),
-    TE.map((r): BlobContent => ({ body: once(r.bytes), bytes: r.bytes.byteLength, contentType: r.contentType })),
+    TE.map((r): BlobContent => ({ body: streamOf(r.bytes), bytes: r.bytes.byteLength, contentType: r.contentType })),
   );
 
 /** Serves a signed delivery URL: the stored bytes as they are, or a rendition rendered once and cached. */

@@ -26,11 +26,11 @@ export const duplicateImage =
   (caller: Claims, sourceId: string): TE.TaskEither<DuplicateImageError, Image> =>
     pipe(
       findAuthorized(deps.images)(caller, sourceId, "image_duplicate"),
-      TE.map((source) => ({ source, copy: duplicateOf(source, deps.ids.uuid() as ImageId, deps.clock.now()) })),
-      TE.chainW(({ source, copy }) =>
-        pipe(
+      TE.chainW((source) => {
+        const copy = duplicateOf(source, deps.ids.uuid() as ImageId, deps.clock.now());
+        return pipe(
           deps.images.insertCopy(source.id, copy),
           TE.map(() => copy),
-        ),
-      ),
+        );
+      }),
     );

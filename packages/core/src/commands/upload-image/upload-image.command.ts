@@ -25,6 +25,7 @@ import {
   type Unsupported,
 } from "../../shared/errors.js";
 import { AlbumId, type BlobKey, type ImageId } from "../../shared/ids.js";
+import { streamOf } from "../../shared/bytes.js";
 import type { JsonObject } from "../../shared/json.js";
 
 export interface ClientLocation {
@@ -129,15 +130,12 @@ export const buildUploadedImage = (
   });
 };
 
-async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
-  yield bytes;
-}
-
 /**
- * Inserts the row of freshly stored bytes. When the insert surely failed the bytes go again; when its
- * outcome is in doubt (the connection broke after COMMIT was sent) the repository settles it first, so bytes that
- * a committed row references are never deleted. If even that cannot be settled, the bytes stay: a
- * stray file is recoverable, an image without its bytes is not.
+ * Inserts the row of freshly stored bytes. When the insert surely failed, the bytes and their
+ * reservation go; when its outcome is in doubt (the connection broke after COMMIT was sent) the
+ * repository settles it first, so bytes that a committed row references are never deleted. If even
+ * that cannot be settled, bytes and reservation stay for the orphan sweep, which only takes a
+ * reservation no insert took over.
  */
 const insertOrDiscard =
   (deps: UploadImageDeps) =>
@@ -166,7 +164,7 @@ const discard = <E, A>(deps: UploadImageDeps, key: BlobKey, e: E): TE.TaskEither
     T.map(() => E.left(e)),
   );
 
-/** Stores the bytes, then the row. */
+/** Reserves the blob, stores the bytes, then inserts the row that takes the reservation over. */
 export const uploadImage =
   (deps: UploadImageDeps) =>
   (caller: Claims, input: UploadImageInput): TE.TaskEither<UploadImageError, Image> => {
@@ -191,7 +189,7 @@ export const uploadImage =
           deps.images.reserveBlob(provisional, deps.clock.now()),
           TE.chainW(() =>
             pipe(
-              deps.blobs.put(ids.key, once(input.bytes), seen.contentType),
+              deps.blobs.put(ids.key, streamOf(input.bytes), seen.contentType),
               TE.orElseW((e) => discard<typeof e, StoredBlob>(deps, ids.key, e)),
             ),
           ),
