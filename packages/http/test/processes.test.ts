@@ -17,7 +17,7 @@ interface Exit {
 
 const runScript = (script: string, args: string[], env: Record<string, string>): Promise<Exit> =>
   new Promise((resolve, reject) => {
-    const child = spawn(TSX, [join(ROOT, script), ...args], { env: { PATH: process.env["PATH"] ?? "", ...env }, cwd: ROOT });
+    const child = spawn(TSX, ["--conditions=@image-api/source", join(ROOT, script), ...args], { env: { PATH: process.env["PATH"] ?? "", ...env }, cwd: ROOT });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -72,7 +72,7 @@ describe("the service's entry point", () => {
   }, 60_000);
 
   it("on embedded defaults generates secrets into the data dir, prints a working demo token, and stops cleanly", async () => {
-    const child = spawn(TSX, [join(ROOT, "packages/http/src/main.ts")], {
+    const child = spawn(TSX, ["--conditions=@image-api/source", join(ROOT, "packages/http/src/main.ts")], {
       env: { PATH: process.env["PATH"] ?? "", PORT: "0", HOST: "127.0.0.1", IMAGE_API_DATA_DIR: dataDir },
       cwd: ROOT,
     });
