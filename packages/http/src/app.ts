@@ -1,12 +1,17 @@
-import express, { type ErrorRequestHandler, type Express } from "express";
+import { timingSafeEqual } from "node:crypto";
+import cors from "cors";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import type { AppDeps } from "./deps.js";
 import { httpError } from "./errors/error.mapper.js";
 import { authenticate } from "./middleware/authenticate.js";
 import { responseHeaders } from "./middleware/response-headers.js";
 import { albumsRouter } from "./routes/albums.routes.js";
-import { healthRouter } from "./routes/health.routes.js";
+import { defaultProbes, healthRouters, type Lifecycle, type Probes } from "./routes/health.routes.js";
 import { imagesRouter } from "./routes/images.routes.js";
 import { mediaRouter } from "./routes/media.routes.js";
+import { silentLogger, type Logger } from "./observability/logger.js";
+import { createMetrics, type Metrics } from "./observability/metrics.js";
+import { requestLog } from "./observability/request-log.js";
 import { sendError } from "./send.js";
 
 const BODY_LIMIT = "1mb";
@@ -29,13 +34,70 @@ const errorHandler =
     }
   };
 
-export const createApp = (deps: AppDeps, log: (e: unknown) => void = (e) => console.error(e)): Express => {
+export interface AppOptions {
+  /** Silent unless given. */
+  readonly logger?: Logger;
+  /** Called with every unexpected error; defaults to an error line with its stack. */
+  readonly onError?: (e: unknown) => void;
+  readonly metrics?: Metrics;
+  /** Required as a Bearer token on `/metrics` when set. */
+  readonly metricsToken?: string;
+  readonly lifecycle?: Lifecycle;
+  readonly probes?: Probes;
+  /** Origins allowed to call the API from a browser: `*` (the default: tokens travel in a header, never in cookies) or a list. */
+  readonly corsOrigins?: "*" | readonly string[];
+}
+
+/** The headers a browser client needs to read: the refreshed token, paging, the error message, request ids. */
+const EXPOSED = ["X-token", "X-Total-Count", "Link", "X-message", "X-Request-Id", "X-Runtime", "X-access-crop", "X-access-rotate", "X-access-duplicate", "Idempotent-Replayed"];
+
+/** CORS headers only for requests that come from a browser (they carry Origin), so other answers keep the family's exact headers. */
+const corsFor = (origins: "*" | readonly string[]): RequestHandler => {
+  const handler = cors({
+    origin: origins === "*" ? "*" : [...origins],
+    methods: ["GET", "HEAD", "POST", "PUT", "DELETE"],
+    allowedHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
+    exposedHeaders: EXPOSED,
+    maxAge: 600,
+  });
+  return (req, res, next) => (req.headers.origin === undefined ? next() : handler(req, res, next));
+};
+
+const sameSecret = (given: string, expected: string): boolean => {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+const metricsRoute =
+  (metrics: Metrics, token: string | undefined): RequestHandler =>
+  async (req, res) => {
+    const given = /^Bearer\s+(\S+)$/i.exec(req.get("Authorization") ?? "")?.[1];
+    if (token !== undefined && (given === undefined || !sameSecret(given, token))) {
+      sendError(res, httpError(401, "unauthenticated", "metrics need the metrics token"));
+      return;
+    }
+    const body = await metrics.registry.metrics();
+    res.status(200).setHeader("Content-Type", metrics.registry.contentType);
+    res.send(body);
+  };
+
+export const createApp = (deps: AppDeps, options: AppOptions = {}): Express => {
+  const logger = options.logger ?? silentLogger();
+  const log = options.onError ?? ((err: unknown) => logger.error({ err }, "unexpected error"));
+  const metrics = options.metrics ?? createMetrics({ processMetrics: false });
+  const health = healthRouters(options.probes ?? defaultProbes(deps), options.lifecycle ?? { state: "ready" });
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   app.set("query parser", "simple");
+  app.use(requestLog(logger, metrics));
   app.use(responseHeaders);
-  app.use("/healthz", healthRouter(deps));
+  app.use(corsFor(options.corsOrigins ?? "*"));
+  app.use("/livez", health.livez);
+  app.use("/readyz", health.readyz);
+  app.use("/healthz", health.healthz);
+  app.get("/metrics", metricsRoute(metrics, options.metricsToken));
   app.use("/media", mediaRouter(deps));
   const api = express.Router();
   api.use(express.urlencoded({ extended: true, limit: BODY_LIMIT, parameterLimit: 200 }));

@@ -77,6 +77,24 @@ const keyList = new t.Type<string[], string, unknown>(
   (keys) => keys.join(","),
 );
 
+const corsOrigins = new t.Type<"*" | string[], string, unknown>(
+  "CorsOrigins",
+  (u): u is "*" | string[] => u === "*" || Array.isArray(u),
+  (u, c) => {
+    if (u === "*") return t.success("*");
+    const origins = typeof u === "string" ? u.split(",").map((o) => o.trim()).filter(Boolean) : [];
+    const valid = (o: string) => {
+      try {
+        return new URL(o).origin === o;
+      } catch {
+        return false;
+      }
+    };
+    return origins.length > 0 && origins.every(valid) ? t.success(origins) : t.failure(u, c, "must be * or a comma-separated list of origins like https://app.example.org");
+  },
+  (o) => (o === "*" ? o : o.join(",")),
+);
+
 const Env = t.partial({
   PORT: intFromString("Port", 0, 65535),
   HOST: nonEmpty("Host", 1),
@@ -95,6 +113,10 @@ const Env = t.partial({
   IMAGE_API_S3_FORCE_PATH_STYLE: boolFromString,
   AWS_REGION: nonEmpty("Region", 1),
   CLOUDINARY_URL: cloudinaryUrl,
+  LOG_LEVEL: t.keyof({ fatal: null, error: null, warn: null, info: null, debug: null, trace: null, silent: null }),
+  IMAGE_API_METRICS_TOKEN: nonEmpty("MetricsToken", 16),
+  IMAGE_API_SHUTDOWN_TIMEOUT_SECONDS: intFromString("Seconds", 0, 600),
+  IMAGE_API_CORS_ORIGINS: corsOrigins,
 });
 
 export type Storage =
@@ -115,31 +137,36 @@ export interface Config {
   readonly databaseUrl?: string;
   readonly dbPoolSize: number;
   readonly storage: Storage;
+  readonly logLevel: string;
+  readonly metricsToken?: string;
+  readonly shutdownTimeoutSeconds: number;
+  readonly corsOrigins: "*" | readonly string[];
 }
 
-const SECRET_VARIABLES = new Set(["IMAGE_API_JWT_SECRET", "IMAGE_API_URL_SIGNING_KEYS", "IMAGE_API_DATABASE_URL", "CLOUDINARY_URL"]);
+const SECRET_VARIABLES = new Set(["IMAGE_API_JWT_SECRET", "IMAGE_API_URL_SIGNING_KEYS", "IMAGE_API_DATABASE_URL", "CLOUDINARY_URL", "IMAGE_API_METRICS_TOKEN"]);
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
 /** Validates the environment; every problem is reported at once, each naming its variable. */
 export const loadConfig = (env: Record<string, string | undefined>): E.Either<string[], Config> => {
-  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k in Env.props && v !== undefined && v !== ""));
-  const decoded = Env.decode(present);
-  if (E.isLeft(decoded))
-    return E.left(
-      decoded.left.map((err) => {
-        const key = err.context.find((c) => c.key in Env.props)?.key ?? "environment";
-        // Secrets and URLs that may embed credentials are never echoed into logs.
-        const shown = SECRET_VARIABLES.has(key) ? "" : ` (got ${JSON.stringify(err.value)})`;
-        return `${key}: ${err.message ?? "invalid value"}${shown}`;
-      }),
-    );
-  const v = decoded.right;
+  // Each variable is decoded on its own, so one bad value does not hide the next one.
   const problems: string[] = [];
+  const decoded: Record<string, unknown> = {};
+  for (const [key, codec] of Object.entries(Env.props)) {
+    const raw = env[key];
+    if (raw === undefined || raw === "") continue;
+    const result = (codec as t.Type<unknown, unknown, unknown>).decode(raw);
+    if (E.isRight(result)) decoded[key] = result.right;
+    // Secrets and URLs that may embed credentials are never echoed into logs.
+    else problems.push(`${key}: ${result.left[0]?.message ?? "invalid value"}${SECRET_VARIABLES.has(key) ? "" : ` (got ${JSON.stringify(raw)})`}`);
+  }
+  const v = decoded as t.TypeOf<typeof Env>;
+  // A variable that is set but invalid was reported above; "required" is only for one that is missing.
+  const missing = (key: keyof typeof Env.props): boolean => env[key] === undefined || env[key] === "";
   const storageKind = v.IMAGE_API_STORAGE ?? "filesystem";
   let storage: Storage = { kind: "filesystem" };
   if (storageKind === "s3") {
-    if (!v.IMAGE_API_S3_BUCKET) problems.push("IMAGE_API_S3_BUCKET: required when IMAGE_API_STORAGE=s3");
+    if (missing("IMAGE_API_S3_BUCKET")) problems.push("IMAGE_API_S3_BUCKET: required when IMAGE_API_STORAGE=s3");
     storage = {
       kind: "s3",
       bucket: v.IMAGE_API_S3_BUCKET ?? "",
@@ -149,19 +176,20 @@ export const loadConfig = (env: Record<string, string | undefined>): E.Either<st
       ...(v.AWS_REGION ? { region: v.AWS_REGION } : {}),
     };
   } else if (storageKind === "cloudinary") {
-    if (!v.CLOUDINARY_URL) problems.push("CLOUDINARY_URL: required when IMAGE_API_STORAGE=cloudinary");
+    if (missing("CLOUDINARY_URL")) problems.push("CLOUDINARY_URL: required when IMAGE_API_STORAGE=cloudinary");
     storage = { kind: "cloudinary", url: v.CLOUDINARY_URL ?? "" };
   }
   // Instances behind a load balancer must agree on secrets, so shared backends never generate their own.
-  const shared = v.IMAGE_API_DATABASE_URL !== undefined || storageKind !== "filesystem";
-  if (shared && !v.IMAGE_API_JWT_SECRET) problems.push("IMAGE_API_JWT_SECRET: required with a shared database or storage");
-  if (shared && !v.IMAGE_API_URL_SIGNING_KEYS && storageKind !== "cloudinary")
+  const shared = !missing("IMAGE_API_DATABASE_URL") || storageKind !== "filesystem";
+  if (shared && missing("IMAGE_API_JWT_SECRET")) problems.push("IMAGE_API_JWT_SECRET: required with a shared database or storage");
+  if (shared && missing("IMAGE_API_URL_SIGNING_KEYS") && storageKind !== "cloudinary")
     problems.push("IMAGE_API_URL_SIGNING_KEYS: required with a shared database or storage");
   if (problems.length > 0) return E.left(problems);
   const port = v.PORT ?? 3000;
   return E.right({
     port,
-    host: v.HOST ?? "0.0.0.0",
+    // Embedded defaults are for one machine: reachable from it only unless HOST says otherwise (the container sets 0.0.0.0).
+    host: v.HOST ?? "127.0.0.1",
     dataDir: v.IMAGE_API_DATA_DIR ?? "./data",
     publicUrl: v.IMAGE_API_PUBLIC_URL ?? `http://localhost:${port}`,
     ...(v.IMAGE_API_JWT_SECRET ? { jwtSecret: v.IMAGE_API_JWT_SECRET } : {}),
@@ -171,5 +199,9 @@ export const loadConfig = (env: Record<string, string | undefined>): E.Either<st
     ...(v.IMAGE_API_DATABASE_URL ? { databaseUrl: v.IMAGE_API_DATABASE_URL } : {}),
     dbPoolSize: v.IMAGE_API_DB_POOL_SIZE ?? 10,
     storage,
+    logLevel: v.LOG_LEVEL ?? "info",
+    ...(v.IMAGE_API_METRICS_TOKEN ? { metricsToken: v.IMAGE_API_METRICS_TOKEN } : {}),
+    shutdownTimeoutSeconds: v.IMAGE_API_SHUTDOWN_TIMEOUT_SECONDS ?? 10,
+    corsOrigins: v.IMAGE_API_CORS_ORIGINS ?? "*",
   });
 };

@@ -35,6 +35,8 @@ import {
 } from "@image-api/adapters";
 import type { Config } from "./config.js";
 import type { AppDeps } from "./deps.js";
+import { createMetrics, instrumentBlobStore, type Metrics } from "./observability/metrics.js";
+import { defaultProbes, type Probes } from "./routes/health.routes.js";
 import { loadOrCreateSecrets } from "./secrets.js";
 
 /** Injection tokens: the only names adapters are known by outside this file. */
@@ -55,6 +57,8 @@ export interface Composition {
   readonly deps: AppDeps;
   /** True when this start generated the embedded default's secrets. */
   readonly secretsCreated: boolean;
+  readonly metrics: Metrics;
+  readonly probes: Probes;
   readonly close: () => Promise<void>;
 }
 
@@ -121,9 +125,10 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
 
   const sql = await openDatabase(config);
   const { blobs, signer, externalUploads } = storageFor(config, hmac);
+  const metrics = createMetrics(sql.stats ? { pool: sql.stats } : {});
   const c = rootContainer.createChildContainer();
   c.register<ImageRepository>(TOKENS.ImageRepository, { useValue: overrides.images ?? postgresImageRepository(sql) });
-  c.register<BlobStore>(TOKENS.BlobStore, { useValue: overrides.blobs ?? blobs });
+  c.register<BlobStore>(TOKENS.BlobStore, { useValue: instrumentBlobStore(overrides.blobs ?? blobs, config.storage.kind, metrics) });
   c.register<UrlSigner>(TOKENS.UrlSigner, { useValue: overrides.signer ?? signer });
   c.register<TokenIssuer>(TOKENS.TokenIssuer, { useValue: overrides.tokens ?? joseTokenIssuer({ secret: jwtSecret }) });
   c.register<Clock>(TOKENS.Clock, { useValue: overrides.clock ?? { now: () => new Date() } });
@@ -149,6 +154,9 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
     container: c,
     deps,
     secretsCreated: embedded?.created ?? false,
+    metrics,
+    // Cloudinary's lookups go through its rate-limited Admin API, so readiness does not spend them.
+    probes: config.storage.kind === "cloudinary" ? { database: defaultProbes(deps).database } : defaultProbes(deps),
     close: async () => {
       await c.dispose();
       await sql.close();

@@ -1,6 +1,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { loadConfig } from "./config.js";
 import { claimsFor, demoTokenRequest } from "./demo-token.js";
+import { createLogger } from "./observability/logger.js";
 import { startServer } from "./server.js";
 
 const started = performance.now();
@@ -9,18 +10,32 @@ if (E.isLeft(config)) {
   console.error(`Invalid configuration:\n  ${config.left.join("\n  ")}`);
   process.exit(1);
 }
+const logger = createLogger({ level: config.right.logLevel });
 
 // A request must never take the process down; log and keep serving.
-process.on("unhandledRejection", (e) => console.error("unhandled rejection", e));
+process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
 
-const running = await startServer(config.right).catch((e: unknown) => {
+const running = await startServer(config.right, logger).catch((e: unknown) => {
+  logger.fatal({ err: e }, "could not start");
   console.error(`Could not start: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });
 const { composition } = running;
-const ms = Math.round(performance.now() - started);
-console.log(`Image API listening on ${config.right.host}:${running.server.address() && (running.server.address() as { port: number }).port} (${config.right.publicUrl}) in ${ms} ms`);
+const address = running.server.address();
+logger.info(
+  {
+    host: config.right.host,
+    port: typeof address === "object" && address ? address.port : config.right.port,
+    public_url: config.right.publicUrl,
+    database: config.right.databaseUrl ? "postgres" : "embedded",
+    storage: config.right.storage.kind,
+    startup_ms: Math.round(performance.now() - started),
+  },
+  "listening",
+);
 
+// The embedded defaults are for trying the service on one machine: print a token to try it with.
+// With configured secrets nothing is printed that could sign or carry a request.
 if (!config.right.jwtSecret) {
   const req = demoTokenRequest();
   const token = await composition.deps.tokens.issue(claimsFor(req, new Date()))();
@@ -29,15 +44,24 @@ if (!config.right.jwtSecret) {
     console.log(`\nEmbedded defaults: data in ${config.right.dataDir}${composition.secretsCreated ? " (secrets generated)" : ""}.`);
     console.log(`Demo token (album "demo-album", every ability, 4 h):\n  ${token.right}\n`);
     console.log(`Try:\n  curl -s -H 'Authorization: Token token="${token.right}"' -F file=@picture.png ${base}/api/v1/albums/demo-album/images`);
-    console.log(`  (more tokens: pnpm image-api token --user me --album demo-album --abilities image_upload,image_duplicate)\n`);
+    console.log(`  (more tokens: npx -y pnpm@10.34.9 -s image-api token --user me --album demo-album --abilities image_upload,image_duplicate)\n`);
   }
 }
 
 const shutdown = (signal: string) => {
-  console.log(`${signal}: shutting down`);
+  logger.info({ signal, timeout_s: config.right.shutdownTimeoutSeconds }, "shutting down");
+  const t0 = performance.now();
   running.stop().then(
-    () => process.exit(0),
-    () => process.exit(1),
+    () => {
+      logger.info({ drain_ms: Math.round(performance.now() - t0) }, "stopped");
+      logger.flush();
+      process.exit(0);
+    },
+    (err: unknown) => {
+      logger.error({ err }, "unclean stop");
+      logger.flush();
+      process.exit(1);
+    },
   );
 };
 process.once("SIGINT", () => shutdown("SIGINT"));

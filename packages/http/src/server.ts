@@ -1,8 +1,10 @@
-import type { Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import { releaseOrphanedBlobs } from "@image-api/core";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { compose, type Composition } from "./container.js";
+import { silentLogger, type Logger } from "./observability/logger.js";
+import type { Lifecycle } from "./routes/health.routes.js";
 
 const SWEEP_INTERVAL_MS = 15 * 60 * 1000;
 
@@ -10,35 +12,93 @@ export interface RunningServer {
   readonly server: Server;
   readonly composition: Composition;
   readonly url: string;
+  readonly lifecycle: Lifecycle;
+  /** Stops taking work, drains in-flight requests for at most the shutdown timeout, then closes everything. */
   readonly stop: () => Promise<void>;
 }
 
-/** Composes, sweeps blobs a crash may have left, and listens. Used by main and by tests. */
-export const startServer = async (config: Config): Promise<RunningServer> => {
-  const composition = await compose(config);
-  const sweep = () => releaseOrphanedBlobs(composition.deps)();
+/** What answers while the database is being opened and migrated: alive, not ready. */
+const starting: RequestListener = (req, res) => {
+  const alive = req.url === "/livez";
+  const body = JSON.stringify(alive ? { status: "ok" } : { status: "starting", error: { code: "service_unavailable", message: "the service is starting" } });
+  res.writeHead(alive ? 200 : 503, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-cache, no-store", "Retry-After": "1", "Content-Length": Buffer.byteLength(body) });
+  res.end(body);
+};
+
+const listen = (server: Server, port: number, host: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+
+/**
+ * Listens first (so probes see `starting`), then composes, sweeps blobs a crash may have left,
+ * and hands the socket to the app. Used by main and by tests.
+ */
+export const startServer = async (config: Config, logger: Logger = silentLogger()): Promise<RunningServer> => {
+  const lifecycle: Lifecycle = { state: "starting" };
+  let handler: RequestListener = starting;
+  const server = createServer((req, res) => handler(req, res));
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 300_000;
+  await listen(server, config.port, config.host);
+
+  let composition: Composition;
+  try {
+    composition = await compose(config);
+  } catch (e) {
+    await new Promise((resolve) => server.close(resolve));
+    throw e;
+  }
+  const { metrics } = composition;
+  const sweep = async () => {
+    const released = await releaseOrphanedBlobs(composition.deps)();
+    metrics.sweepRuns.inc({ outcome: released._tag === "Right" ? "ok" : "unavailable" });
+    if (released._tag === "Right") {
+      metrics.blobsReleased.inc(released.right);
+      if (released.right > 0) logger.info({ released: released.right }, "sweep released orphaned blobs");
+    } else logger.warn({ reason: released.left.message }, "sweep could not reach the database");
+  };
   await sweep();
   // Instances run for weeks; stale reservations and failed deletions are retried while they do.
   const sweeper = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
   sweeper.unref();
-  const app = createApp(composition.deps);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once("error", reject);
-  });
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 300_000;
+
+  handler = createApp(composition.deps, {
+    logger,
+    metrics,
+    lifecycle,
+    probes: composition.probes,
+    corsOrigins: config.corsOrigins,
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+  }) as unknown as RequestListener;
+  lifecycle.state = "ready";
+
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    lifecycle.state = "stopping";
+    clearInterval(sweeper);
+    const drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+    // Keep-alive connections with nothing in flight would hold close() open forever.
+    server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), config.shutdownTimeoutSeconds * 1000)));
+    const clean = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    if (!clean) logger.warn({ timeout_s: config.shutdownTimeoutSeconds }, "shutdown timeout: closing connections with requests still in flight");
+    server.closeAllConnections();
+    await composition.close();
+  };
   return {
     server,
     composition,
     url: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      clearInterval(sweeper);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await composition.close();
-    },
+    lifecycle,
+    stop: () => (stopping ??= stop()),
   };
 };

@@ -7,7 +7,7 @@ import request from "supertest";
 import { joseTokenIssuer } from "@image-api/adapters";
 import type { Ability, AlbumId, BlobKey, Claims, ImageId } from "@image-api/core";
 import { manualClock } from "@image-api/testkit";
-import { createApp } from "../src/app.js";
+import { createApp, type AppOptions } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { compose } from "../src/container.js";
 import type { AppDeps } from "../src/deps.js";
@@ -31,7 +31,7 @@ export interface TestApp {
 }
 
 /** The real app on the embedded adapters (PGlite + filesystem) in a fresh data dir, with a manual clock. */
-export const startTestApp = async (env: Record<string, string> = {}, dataDir?: string): Promise<TestApp> => {
+export const startTestApp = async (env: Record<string, string> = {}, dataDir?: string, options: AppOptions = {}): Promise<TestApp> => {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), "image-api-test-")));
   await seedDatabase(dir);
   const config = loadConfig({
@@ -44,7 +44,7 @@ export const startTestApp = async (env: Record<string, string> = {}, dataDir?: s
   if (E.isLeft(config)) throw new Error(config.left.join("; "));
   const clock = manualClock(new Date());
   const composition = await compose(config.right, { clock });
-  const app = createApp(composition.deps, () => undefined);
+  const app = createApp(composition.deps, { metrics: composition.metrics, probes: composition.probes, ...options });
   const issuer = joseTokenIssuer({ secret: SECRET });
   return {
     app,

@@ -65,15 +65,19 @@ describe("the service's entry point", () => {
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
   it("refuses a bad configuration naming the variable, before listening", async () => {
-    const out = await runScript("packages/http/src/main.ts", [], { PORT: "70000", IMAGE_API_DATA_DIR: dataDir, IMAGE_API_STORAGE: "s3" });
+    const out = await runScript("packages/http/src/main.ts", [], { PORT: "70000", LOG_LEVEL: "loud", IMAGE_API_DATA_DIR: dataDir, IMAGE_API_STORAGE: "s3" });
     expect(out.code).toBe(1);
+    // Every problem at once: a bad value, another bad value, and what the storage choice still lacks.
     expect(out.stderr).toContain("PORT: must be a whole number from 0 to 65535");
+    expect(out.stderr).toContain("LOG_LEVEL:");
+    expect(out.stderr).toContain("IMAGE_API_S3_BUCKET: required when IMAGE_API_STORAGE=s3");
     expect(out.stdout).not.toContain("listening");
   }, 60_000);
 
   it("on embedded defaults generates secrets into the data dir, prints a working demo token, and stops cleanly", async () => {
     const child = spawn(TSX, ["--conditions=@image-api/source", join(ROOT, "packages/http/src/main.ts")], {
-      env: { PATH: process.env["PATH"] ?? "", PORT: "0", HOST: "127.0.0.1", IMAGE_API_DATA_DIR: dataDir },
+      // No HOST: the embedded default listens on loopback only.
+      env: { PATH: process.env["PATH"] ?? "", PORT: "0", IMAGE_API_DATA_DIR: dataDir },
       cwd: ROOT,
     });
     let stdout = "";
@@ -81,7 +85,10 @@ describe("the service's entry point", () => {
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
     try {
       await expect.poll(() => stdout, { timeout: 60_000, interval: 200 }).toContain("curl");
-      const port = /listening on 127\.0\.0\.1:(\d+)/.exec(stdout)?.[1];
+      const logLines = () => stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const listening = logLines().find((l) => l["msg"] === "listening");
+      expect(listening).toMatchObject({ host: "127.0.0.1", database: "embedded", storage: "filesystem" });
+      const port = listening?.["port"];
       const token = /Demo token[^\n]*\n\s+(\S+)/.exec(stdout)?.[1];
       expect(port).toBeDefined();
       expect(token).toBeDefined();
@@ -101,10 +108,19 @@ describe("the service's entry point", () => {
         headers: { Authorization: `Token token="${token}"` },
       });
       expect(dup.status).toBe(200);
+      const xToken = dup.headers.get("x-token")!;
+      await expect.poll(() => logLines().filter((l) => l["msg"] === "request").length).toBe(2);
+      const [upLine, dupLine] = logLines().filter((l) => l["msg"] === "request");
+      expect(upLine).toMatchObject({ method: "POST", route: "/api/v1/albums/:album_id/images", status: 200 });
+      expect(dupLine).toMatchObject({ method: "POST", route: "/api/v1/images/:id/duplicate", status: 200 });
+      // Only the banner, meant for the person who started it, shows the demo token; no log line does.
+      const logged = stdout.split("\n").filter((l) => l.startsWith("{")).join("\n");
+      for (const s of [token!, xToken, secrets.jwtSecret]) expect(logged).not.toContain(s);
     } finally {
       child.kill("SIGTERM");
     }
     expect(await exited).toBe(0);
-    expect(stdout).toContain("SIGTERM: shutting down");
+    expect(stdout).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
+    expect(stdout).toContain('"msg":"stopped"');
   }, 90_000);
 });

@@ -261,7 +261,7 @@ describe("backend failures", () => {
     const img = await uploaded(t, { album });
     const down = () => TE.left(unavailable("connection refused", new Error("postgres://admin:hunter2@db")));
     const logged: unknown[] = [];
-    const app = createApp({ ...t.deps, images: { ...t.deps.images, findById: down, listByAlbum: down } }, (e) => logged.push(e));
+    const app = createApp({ ...t.deps, images: { ...t.deps.images, findById: down, listByAlbum: down } }, { onError: (e) => logged.push(e) });
     const token = await t.token(["image_list", "image_duplicate"], album);
     for (const r of [
       await request(app).get(`/api/v1/images/${img.id}`).set("Authorization", t.auth(token)),
@@ -292,7 +292,7 @@ describe("backend failures", () => {
           findById: () => () => Promise.reject(boom),
         },
       },
-      (e) => logged.push(e),
+      { onError: (e) => logged.push(e) },
     );
     const r = await request(app).get(`/api/v1/images/${img.id}`).set("Authorization", t.auth(await t.token(["image_list"], album)));
     expectError(r, 500, "internal_error");

@@ -56,6 +56,7 @@ export const createPgPoolClient = (options: PgPoolClientOptions): SqlClient => {
 
   return {
     ...executor(pool, queryTimeout),
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     transaction: async (fn) => {
       const client = await pool.connect();
       // While checked out the pool's own listener is detached; a dropped connection then surfaces

@@ -17,4 +17,6 @@ export interface SqlClient extends SqlExecutor {
   /** Runs `fn` on one connection between BEGIN and COMMIT; any rejection rolls back and rejects. */
   readonly transaction: <A>(fn: (tx: SqlExecutor) => Promise<A>) => Promise<A>;
   readonly close: () => Promise<void>;
+  /** Connection pool occupancy, where there is a pool. */
+  readonly stats?: () => { readonly total: number; readonly idle: number; readonly waiting: number };
 }

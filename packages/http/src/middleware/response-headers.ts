@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
+import { routePattern } from "../observability/request-log.js";
 
 /** Sent on every response, as the family's API does. */
 const FIXED: readonly [string, string][] = [
@@ -60,6 +61,7 @@ export const responseHeaders = (req: Request, res: Response, next: NextFunction)
   res.writeHead = function (this: Response, ...args: unknown[]) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     res.setHeader("X-Runtime", seconds.toFixed(6));
+    res.locals["route"] = routePattern(req);
     reorder(res);
     return (writeHead as (...a: unknown[]) => Response).apply(this, args);
   } as Response["writeHead"];
