@@ -11,6 +11,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // One Postgres and one S3 container for the whole run, handed to tests through `inject`.
-    globalSetup: ["packages/testkit/src/containers/global-setup.ts"],
+    // And a scan of everything the test apps log, failing the run if a credential appears in it.
+    globalSetup: ["packages/testkit/src/containers/global-setup.ts", "packages/http/test/log-scan.global.ts"],
+    // Fails a test during which an HTTP test app answered outside its OpenAPI document.
+    setupFiles: ["packages/http/test/openapi-setup.ts"],
   },
 });

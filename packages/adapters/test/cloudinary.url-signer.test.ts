@@ -55,7 +55,7 @@ const sdkTransformation = (variant: Variant, rotation: Rotation, crop: Crop | nu
   }
 };
 
-const sdkUrl = (variant: Variant, rotation: Rotation, crop: Crop | null): string =>
+const sdkUrl = (variant: Variant, rotation: Rotation, crop: Crop | null, signatureAlgorithm: "sha1" | "sha256" = "sha1"): string =>
   cloudinary.url(KEY, {
     cloud_name: ACCOUNT.cloudName,
     api_key: ACCOUNT.apiKey,
@@ -66,7 +66,7 @@ const sdkUrl = (variant: Variant, rotation: Rotation, crop: Crop | null): string
     resource_type: "image",
     version: 123123,
     format: "jpg",
-    signature_algorithm: "sha1",
+    signature_algorithm: signatureAlgorithm,
     urlAnalytics: false,
     transformation: sdkTransformation(variant, rotation, crop),
   });
@@ -90,6 +90,17 @@ describe("cloudinaryUrlSigner", () => {
 
   test.for(cases)("equals the SDK's signed url() for $label", async ({ variant, rotation, crop }) => {
     expect(await sign(target(variant, rotation, crop))).toBe(sdkUrl(variant, rotation, crop));
+  });
+
+  test("signs and verifies with SHA-256 when the account says so, as the SDK does", async () => {
+    const sha256 = cloudinaryUrlSigner({ ...ACCOUNT, signatureAlgorithm: "sha256" });
+    for (const { variant, rotation, crop } of cases) {
+      const url = await sign(target(variant, rotation, crop), sha256);
+      expect(url).toBe(sdkUrl(variant, rotation, crop, "sha256"));
+      expect(url).not.toBe(sdkUrl(variant, rotation, crop, "sha1"));
+      expect(E.isRight(sha256.verify(url, now))).toBe(true);
+      expect(leftTag(signer.verify(url, now))).toBe("Forbidden");
+    }
   });
 
   test("the SDK side of that comparison really signs (a different secret changes every URL)", async () => {

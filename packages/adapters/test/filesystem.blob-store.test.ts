@@ -1,13 +1,13 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import type { BlobKey, BlobStore } from "@image-api/core";
 import { blobStoreContract, chunkedBody, collectBytes, failingAfter, freshBlobKey } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, test as base } from "vitest";
-import { filesystemBlobStore, renditionFileName } from "../src/filesystem/index.js";
+import { filesystemBlobStore, renditionFileName, type FilesystemBlobStore } from "../src/filesystem/index.js";
 
-const test = base.extend<{ root: string; store: BlobStore }>({
+const test = base.extend<{ root: string; store: FilesystemBlobStore }>({
   // eslint-disable-next-line no-empty-pattern
   root: async ({}, use) => {
     const dir = await mkdtemp(join(tmpdir(), "blob-store-"));
@@ -35,6 +35,45 @@ describe("filesystemBlobStore", () => {
     ok(await store.put(key, chunkedBody(new Uint8Array([1, 2, 3])), "image/png")());
     ok(await store.putRendition(key, "c_crop,h_1,w_1,x_0,y_0/a_90", new Uint8Array([4]), "image/png")());
     expect((await filesUnder(root)).sort()).toEqual([join("blobs", "ab", key), join("renditions", key, renditionFileName("c_crop,h_1,w_1,x_0,y_0/a_90"))].sort());
+  });
+
+  test("a rendition finished after its blob was deleted is not kept, so no thumbnail outlives the image", async ({ root, store }) => {
+    const key = freshBlobKey();
+    ok(await store.put(key, chunkedBody(new Uint8Array([1, 2, 3])), "image/png")());
+    ok(await store.delete(key)());
+    // A render that read the bytes before the delete, writing its result after it.
+    ok(await store.putRendition(key, "w_100", new Uint8Array([4]), "image/png")());
+    expect(E.isLeft(await store.getRendition(key, "w_100")())).toBe(true);
+    expect(await filesUnder(root)).toEqual([]);
+    expect(await readdir(join(root, "renditions"))).toEqual([]);
+  });
+
+  test("a delete racing rendition writes leaves neither bytes nor renditions, and reports success only then", async ({ root, store }) => {
+    for (let round = 0; round < 10; round++) {
+      const key = freshBlobKey();
+      ok(await store.put(key, chunkedBody(new Uint8Array(10_000)), "image/png")());
+      const renders = Array.from({ length: 12 }, (_, i) => store.putRendition(key, `w_${i}`, new Uint8Array(50_000).fill(i), "image/png")());
+      const deleted = await store.delete(key)();
+      await Promise.all(renders);
+      expect(deleted).toEqual(E.right(undefined));
+      expect(await filesUnder(root)).toEqual([]);
+    }
+  });
+
+  test("temp files a crash left in the staging dir are removed once stale, fresh ones are not", async ({ root, store }) => {
+    await mkdir(join(root, ".tmp"), { recursive: true });
+    const old = join(root, ".tmp", ".tmp-crashed");
+    const fresh = join(root, ".tmp", ".tmp-in-flight");
+    await writeFile(old, "partial upload");
+    await writeFile(fresh, "upload in progress");
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(old, twoHoursAgo, twoHoursAgo);
+    expect(await store.removeStaleTemporaryFiles(new Date(Date.now() - 3600_000))).toBe(1);
+    expect(await readdir(join(root, ".tmp"))).toEqual([".tmp-in-flight"]);
+    // Writes stage there, never beside the blobs, so the sweep needs one directory read.
+    const key = freshBlobKey();
+    ok(await store.put(key, chunkedBody(new Uint8Array([1])), "image/png")());
+    expect(await readdir(join(root, "blobs", key.slice(0, 2)))).toEqual([key]);
   });
 
   test("rendition names become single safe file names", () => {

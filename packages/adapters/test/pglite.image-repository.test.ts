@@ -58,6 +58,19 @@ describe("PGlite migrations", () => {
   });
 });
 
+describe("PGlite data dir", () => {
+  test("is created with its missing parents (a fresh IMAGE_API_DATA_DIR with S3 or Cloudinary storage)", async () => {
+    const root = await mkdtemp(join(tmpdir(), "image-api-pglite-"));
+    try {
+      const client = await createPgliteClient({ dataDir: join(root, "data", "db") });
+      expect(await migrate(client)()).toEqual(E.right(ALL_VERSIONS));
+      await client.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("PGlite outage", () => {
   test("a closed database makes every call Unavailable instead of throwing", async () => {
     const client = await createPgliteClient();

@@ -9,6 +9,8 @@ import { albumsRouter } from "./routes/albums.routes.js";
 import { defaultProbes, healthRouters, type Lifecycle, type Probes } from "./routes/health.routes.js";
 import { imagesRouter } from "./routes/images.routes.js";
 import { mediaRouter } from "./routes/media.routes.js";
+import { docsRouter } from "./openapi/docs.routes.js";
+import { openApiDocument } from "./openapi/document.js";
 import { silentLogger, type Logger } from "./observability/logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { requestLog } from "./observability/request-log.js";
@@ -44,8 +46,10 @@ export interface AppOptions {
   readonly metricsToken?: string;
   readonly lifecycle?: Lifecycle;
   readonly probes?: Probes;
-  /** Origins allowed to call the API from a browser: `*` (the default: tokens travel in a header, never in cookies) or a list. */
+  /** Origins allowed to call the API from a browser: `*` or a list; absent, no CORS header is ever sent. */
   readonly corsOrigins?: "*" | readonly string[];
+  /** IMAGE_API_PUBLIC_URL, the OpenAPI document's server; without it the document names its own origin (`/`). */
+  readonly publicUrl?: string;
 }
 
 /** The headers a browser client needs to read: the refreshed token, paging, the error message, request ids. */
@@ -93,11 +97,13 @@ export const createApp = (deps: AppDeps, options: AppOptions = {}): Express => {
   app.set("query parser", "simple");
   app.use(requestLog(logger, metrics));
   app.use(responseHeaders);
-  app.use(corsFor(options.corsOrigins ?? "*"));
+  if (options.corsOrigins) app.use(corsFor(options.corsOrigins));
   app.use("/livez", health.livez);
   app.use("/readyz", health.readyz);
   app.use("/healthz", health.healthz);
   app.get("/metrics", metricsRoute(metrics, options.metricsToken));
+  // Built once per app; /openapi.json and /docs need no token.
+  app.use(docsRouter(openApiDocument({ publicUrl: options.publicUrl ?? "/" }), options.publicUrl));
   app.use("/media", mediaRouter(deps));
   const api = express.Router();
   api.use(express.urlencoded({ extended: true, limit: BODY_LIMIT, parameterLimit: 200 }));

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import * as E from "fp-ts/lib/Either.js";
-import { isAbility, TOKEN_TTL_SECONDS, type Ability } from "@image-api/core";
+import { ABILITIES, isAbility, TOKEN_TTL_SECONDS, type Ability } from "@image-api/core";
 import { joseTokenIssuer } from "@image-api/adapters";
 import { loadConfig } from "./config.js";
 import { claimsFor, parseDuration } from "./demo-token.js";
@@ -8,13 +8,34 @@ import { loadOrCreateSecrets } from "./secrets.js";
 
 const USAGE = `usage: image-api token --user <id> --album <id> [--album <id> …] --abilities image_upload,image_duplicate [--ttl 4h]`;
 
+const HELP = `${USAGE}
+
+Commands:
+  token     Print a signed token (HS256 JWT) on stdout, and nothing else, so that
+            TOKEN=$(npx -y pnpm@10.34.9 -s image-api token …) captures it.
+
+Options of token:
+  --user <id>          user_id claim
+  --album <id>         album the abilities apply to (repeat for several)
+  --abilities <list>   comma-separated, any of: ${ABILITIES.join(", ")}
+  --ttl <duration>     lifetime: 30m, 4h, 2d or seconds (default ${TOKEN_TTL_SECONDS / 3600}h)
+  -h, --help           this text
+
+The token is signed with IMAGE_API_JWT_SECRET, or on the embedded defaults with the
+secret generated into IMAGE_API_DATA_DIR (default ./data) on first start.`;
+
 const fail = (message: string): never => {
   console.error(`${message}\n${USAGE}`);
   process.exit(2);
 };
 
 const main = async (argv: string[]): Promise<void> => {
-  const [command, ...rest] = argv.filter((a) => a !== "--");
+  const args = argv.filter((a) => a !== "--");
+  if (args.length === 0 || args.includes("--help") || args.includes("-h") || args[0] === "help") {
+    console.log(HELP);
+    return;
+  }
+  const [command, ...rest] = args;
   if (command !== "token") fail(command ? `unknown command: ${command}` : "missing command");
   const { values } = parseArgs({
     args: rest,

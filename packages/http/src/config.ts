@@ -140,7 +140,8 @@ export interface Config {
   readonly logLevel: string;
   readonly metricsToken?: string;
   readonly shutdownTimeoutSeconds: number;
-  readonly corsOrigins: "*" | readonly string[];
+  /** Absent: no CORS headers. */
+  readonly corsOrigins?: "*" | readonly string[];
 }
 
 const SECRET_VARIABLES = new Set(["IMAGE_API_JWT_SECRET", "IMAGE_API_URL_SIGNING_KEYS", "IMAGE_API_DATABASE_URL", "CLOUDINARY_URL", "IMAGE_API_METRICS_TOKEN"]);
@@ -202,6 +203,6 @@ export const loadConfig = (env: Record<string, string | undefined>): E.Either<st
     logLevel: v.LOG_LEVEL ?? "info",
     ...(v.IMAGE_API_METRICS_TOKEN ? { metricsToken: v.IMAGE_API_METRICS_TOKEN } : {}),
     shutdownTimeoutSeconds: v.IMAGE_API_SHUTDOWN_TIMEOUT_SECONDS ?? 10,
-    corsOrigins: v.IMAGE_API_CORS_ORIGINS ?? "*",
+    ...(v.IMAGE_API_CORS_ORIGINS ? { corsOrigins: v.IMAGE_API_CORS_ORIGINS } : {}),
   });
 };

@@ -59,6 +59,8 @@ export interface Composition {
   readonly secretsCreated: boolean;
   readonly metrics: Metrics;
   readonly probes: Probes;
+  /** Removes temp files of writes a crash interrupted, older than the date (none on remote storage). */
+  readonly removeStaleTemporaryFiles: (olderThan: Date) => Promise<number>;
   readonly close: () => Promise<void>;
 }
 
@@ -79,13 +81,17 @@ interface StorageAdapters {
   readonly signer: UrlSigner;
   /** Set when clients may upload to the backend themselves and register the result. */
   readonly externalUploads?: ExternalUploadVerifier;
+  /** Set when the backend stages writes in local temp files that a crash can leave behind. */
+  readonly removeStaleTemporaryFiles?: (olderThan: Date) => Promise<number>;
 }
 
 const storageFor = (config: Config, hmac: () => UrlSigner): StorageAdapters => {
   const storage = config.storage;
   switch (storage.kind) {
-    case "filesystem":
-      return { blobs: filesystemBlobStore({ root: join(config.dataDir, "blobs") }), signer: hmac() };
+    case "filesystem": {
+      const blobs = filesystemBlobStore({ root: join(config.dataDir, "blobs") });
+      return { blobs, signer: hmac(), removeStaleTemporaryFiles: blobs.removeStaleTemporaryFiles };
+    }
     case "s3": {
       const client = createS3Client({
         ...(storage.region ? { region: storage.region } : {}),
@@ -124,14 +130,15 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
   const hmac = () => hmacUrlSigner({ baseUrl: config.publicUrl, keys: urlKeys, ttlSeconds: config.urlTtlSeconds });
 
   const sql = await openDatabase(config);
-  const { blobs, signer, externalUploads } = storageFor(config, hmac);
+  const { blobs, signer, externalUploads, removeStaleTemporaryFiles } = storageFor(config, hmac);
   const metrics = createMetrics(sql.stats ? { pool: sql.stats } : {});
   const c = rootContainer.createChildContainer();
   c.register<ImageRepository>(TOKENS.ImageRepository, { useValue: overrides.images ?? postgresImageRepository(sql) });
   c.register<BlobStore>(TOKENS.BlobStore, { useValue: instrumentBlobStore(overrides.blobs ?? blobs, config.storage.kind, metrics) });
   c.register<UrlSigner>(TOKENS.UrlSigner, { useValue: overrides.signer ?? signer });
-  c.register<TokenIssuer>(TOKENS.TokenIssuer, { useValue: overrides.tokens ?? joseTokenIssuer({ secret: jwtSecret }) });
-  c.register<Clock>(TOKENS.Clock, { useValue: overrides.clock ?? { now: () => new Date() } });
+  const clock: Clock = overrides.clock ?? { now: () => new Date() };
+  c.register<Clock>(TOKENS.Clock, { useValue: clock });
+  c.register<TokenIssuer>(TOKENS.TokenIssuer, { useValue: overrides.tokens ?? joseTokenIssuer({ secret: jwtSecret, now: () => clock.now() }) });
   c.register<IdGenerator>(TOKENS.IdGenerator, { useValue: overrides.ids ?? { uuid: randomUUID } });
   c.register<ImageInspector>(TOKENS.ImageInspector, { useValue: overrides.inspector ?? sharpImageInspector() });
   c.register<ImageRenderer>(TOKENS.ImageRenderer, { useValue: overrides.renderer ?? sharpImageRenderer() });
@@ -157,6 +164,7 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
     metrics,
     // Cloudinary's lookups go through its rate-limited Admin API, so readiness does not spend them.
     probes: config.storage.kind === "cloudinary" ? { database: defaultProbes(deps).database } : defaultProbes(deps),
+    removeStaleTemporaryFiles: removeStaleTemporaryFiles ?? (async () => 0),
     close: async () => {
       await c.dispose();
       await sql.close();

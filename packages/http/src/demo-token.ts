@@ -20,6 +20,9 @@ export const claimsFor = (req: TokenRequest, now: Date): Claims => {
   };
 };
 
+/** The command the start banner and the README's walk-through show for minting more demo tokens. */
+export const DEMO_TOKEN_COMMAND = `npx -y pnpm@10.34.9 -s image-api token --user me --album demo-album --abilities ${ABILITIES.join(",")}`;
+
 export const demoTokenRequest = (): TokenRequest => ({
   userId: randomUUID(),
   albums: ["demo-album"],

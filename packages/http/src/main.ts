@@ -1,6 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import { loadConfig } from "./config.js";
-import { claimsFor, demoTokenRequest } from "./demo-token.js";
+import { claimsFor, DEMO_TOKEN_COMMAND, demoTokenRequest } from "./demo-token.js";
 import { createLogger } from "./observability/logger.js";
 import { startServer } from "./server.js";
 
@@ -43,8 +43,8 @@ if (!config.right.jwtSecret) {
     const base = config.right.publicUrl;
     console.log(`\nEmbedded defaults: data in ${config.right.dataDir}${composition.secretsCreated ? " (secrets generated)" : ""}.`);
     console.log(`Demo token (album "demo-album", every ability, 4 h):\n  ${token.right}\n`);
-    console.log(`Try:\n  curl -s -H 'Authorization: Token token="${token.right}"' -F file=@picture.png ${base}/api/v1/albums/demo-album/images`);
-    console.log(`  (more tokens: npx -y pnpm@10.34.9 -s image-api token --user me --album demo-album --abilities image_upload,image_duplicate)\n`);
+    console.log(`Try (photo.jpg: any picture; the README walks through the rest):\n  curl -s -H 'Authorization: Token token="${token.right}"' -F file=@photo.jpg ${base}/api/v1/albums/demo-album/images`);
+    console.log(`More tokens:\n  TOKEN=$(${DEMO_TOKEN_COMMAND})\n`);
   }
 }
 

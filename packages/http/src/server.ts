@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server } from "node:http";
-import { releaseOrphanedBlobs } from "@image-api/core";
+import { releaseOrphanedBlobs, RESERVATION_GRACE_MS } from "@image-api/core";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { compose, type Composition } from "./container.js";
@@ -61,6 +61,13 @@ export const startServer = async (config: Config, logger: Logger = silentLogger(
       metrics.blobsReleased.inc(released.right);
       if (released.right > 0) logger.info({ released: released.right }, "sweep released orphaned blobs");
     } else logger.warn({ reason: released.left.message }, "sweep could not reach the database");
+    // Writes in flight are younger than an upload's grace period, so only a crash's leftovers are this old.
+    const stale = new Date(composition.deps.clock.now().getTime() - RESERVATION_GRACE_MS);
+    const removed = await composition.removeStaleTemporaryFiles(stale).catch((e: unknown) => {
+      logger.warn({ err: e }, "sweep could not remove stale temporary files");
+      return 0;
+    });
+    if (removed > 0) logger.info({ removed }, "sweep removed temporary files of interrupted writes");
   };
   await sweep();
   // Instances run for weeks; stale reservations and failed deletions are retried while they do.
@@ -72,7 +79,8 @@ export const startServer = async (config: Config, logger: Logger = silentLogger(
     metrics,
     lifecycle,
     probes: composition.probes,
-    corsOrigins: config.corsOrigins,
+    ...(config.corsOrigins ? { corsOrigins: config.corsOrigins } : {}),
+    publicUrl: config.publicUrl,
     ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
   }) as unknown as RequestListener;
   lifecycle.state = "ready";

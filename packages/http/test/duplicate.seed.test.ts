@@ -301,7 +301,7 @@ describe("X-token refresh", () => {
   it("renews a caller's sooner exp to four hours from now", async () => {
     const album = freshAlbum();
     const src = await uploaded(t, { album });
-    const now = Math.floor(Date.now() / 1000);
+    const now = nowSeconds(t);
     const token = await mintToken({
       secret: SECRET,
       claims: { exp: now + 60, iat: now - 100, user_id: "u-1", abilities: { [album]: { Access: { image_duplicate: true } } } },
@@ -443,7 +443,7 @@ describe("refused duplicates change nothing", () => {
   });
 
   const claims = (access: Record<string, unknown>, where = album) => {
-    const now = Math.floor(Date.now() / 1000);
+    const now = nowSeconds(t);
     return { exp: now + 3600, iat: now, user_id: "4ed6737b-fdec-499a-a1e2-92a027c079f6", abilities: { [where]: { Access: access } } };
   };
 
@@ -497,7 +497,7 @@ describe("refused duplicates change nothing", () => {
       await refused(401, "unauthenticated", () => post(t.auth(token)));
     });
     it("with an expired token", async () => {
-      const now = Math.floor(Date.now() / 1000);
+      const now = nowSeconds(t);
       const token = await mintToken({ secret: SECRET, claims: { ...claims({ image_duplicate: true }), exp: now - 3600, iat: now - 18_000 } });
       const r = await refused(401, "unauthenticated", () => post(t.auth(token)));
       expect(r.body.error.message).toBe("token expired");

@@ -12,9 +12,11 @@ import { loadConfig } from "../src/config.js";
 import { compose } from "../src/container.js";
 import type { AppDeps } from "../src/deps.js";
 import { seedDatabase } from "./pglite-template.js";
+import { SECRET, URL_KEY } from "./harness.constants.js";
+import { testLogger } from "./log-scan.js";
+import { validated } from "./openapi-validation.js";
 
-export const SECRET = "test-secret-0123456789-abcdefghijklmnop";
-export const URL_KEY = "url-key-0123456789-abcdefghijklmnopqrstuv";
+export { SECRET, URL_KEY };
 export const PUBLIC_URL = "http://media.test";
 export const ALBUM = "00100000123BB124";
 
@@ -44,7 +46,11 @@ export const startTestApp = async (env: Record<string, string> = {}, dataDir?: s
   if (E.isLeft(config)) throw new Error(config.left.join("; "));
   const clock = manualClock(new Date());
   const composition = await compose(config.right, { clock });
-  const app = createApp(composition.deps, { metrics: composition.metrics, probes: composition.probes, ...options });
+  const logger = testLogger();
+  // Every response is checked against the OpenAPI document (openapi-validation.ts).
+  const app = validated(
+    createApp(composition.deps, { metrics: composition.metrics, probes: composition.probes, publicUrl: config.right.publicUrl, ...(logger ? { logger } : {}), ...options }),
+  );
   const issuer = joseTokenIssuer({ secret: SECRET });
   return {
     app,

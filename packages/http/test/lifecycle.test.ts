@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,26 @@ beforeAll(async () => {
   await seedDatabase(dir);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("start", () => {
+  it("sweeps the temp files of writes a crash interrupted, and only those", async () => {
+    const staging = join(dir, "blobs", ".tmp");
+    await mkdir(staging, { recursive: true });
+    await writeFile(join(staging, ".tmp-crashed-upload"), Buffer.alloc(1024));
+    await writeFile(join(staging, ".tmp-in-flight"), Buffer.alloc(1024));
+    const longAgo = new Date(Date.now() - 3 * 3600_000);
+    await utimes(join(staging, ".tmp-crashed-upload"), longAgo, longAgo);
+    const config = loadConfig({ PORT: "0", IMAGE_API_DATA_DIR: dir, IMAGE_API_JWT_SECRET: SECRET, IMAGE_API_URL_SIGNING_KEYS: URL_KEY });
+    if (E.isLeft(config)) throw new Error(config.left.join("; "));
+    const running = await startServer(config.right);
+    try {
+      expect(await readdir(staging)).toEqual([".tmp-in-flight"]);
+    } finally {
+      await running.stop();
+      await rm(join(staging, ".tmp-in-flight"), { force: true });
+    }
+  });
+});
 
 describe("shutdown", () => {
   it("stops taking requests, reports stopping, and gives up on a request that never ends after the shutdown timeout", async () => {

@@ -321,3 +321,26 @@ describe("refused delivery URLs", () => {
     expect((await t.deps.blobs.exists(key)())._tag).toBe("Right");
   });
 });
+
+describe("a delete racing renders", () => {
+  it("leaves no thumbnail of the deleted image served or stored, however the render and the delete interleave", async () => {
+    const { readdir } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    for (let round = 0; round < 3; round++) {
+      const album = freshAlbum();
+      const token = await t.token(["image_upload", "image_delete"], album);
+      const image = await uploaded(t, { album, token, bytes: await fixturePng(1200, 1200, "#2060a0") });
+      const urls = [image.thumbnails.large, image.thumbnails.full, image.external_urls.fit2000] as string[];
+      // Started now (a supertest request starts when awaited), so the delete lands while they render.
+      const renders = urls.map((u) => fetchUrl(u).then((r) => r.status));
+      await new Promise((resolve) => setTimeout(resolve, 5 * round));
+      const deleted = await t.http().delete(`/api/v1/images/${image.id}`).set("Authorization", t.auth(token));
+      await Promise.all(renders);
+      expect(deleted.status).toBe(204);
+      for (const u of urls) expect((await fetchUrl(u)).status, u).toBe(404);
+      const key = new URL(urls[0]!).pathname.split("/").at(-3)!;
+      const left = await readdir(join(t.dataDir, "blobs", "renditions")).catch(() => [] as string[]);
+      expect(left).not.toContain(key);
+    }
+  });
+});

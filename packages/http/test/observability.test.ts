@@ -2,6 +2,8 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/observability/logger.js";
 import type { Lifecycle } from "../src/routes/health.routes.js";
+import { findSecrets, secretPatterns } from "./log-scan.js";
+import { validated } from "./openapi-validation.js";
 import { deliveryUrls, freshAlbum, pathOf, SECRET, startTestApp, uploaded, URL_KEY, type TestApp } from "./harness.js";
 
 const METRICS_TOKEN = "metrics-token-0123456789";
@@ -48,9 +50,11 @@ describe("request log", () => {
   it("logs an unexpected error with its stack", async () => {
     const { createApp } = await import("../src/app.js");
     lines.length = 0;
-    const app = createApp(
-      { ...t.deps, images: { ...t.deps.images, findById: () => () => Promise.reject(new Error("kaboom")) } },
-      { logger: createLogger({ level: "info", destination: sink }) },
+    const app = validated(
+      createApp(
+        { ...t.deps, images: { ...t.deps.images, findById: () => () => Promise.reject(new Error("kaboom")) } },
+        { logger: createLogger({ level: "info", destination: sink }) },
+      ),
     );
     const album = freshAlbum();
     const { default: request } = await import("supertest");
@@ -131,5 +135,40 @@ describe("CORS", () => {
     expect(other.headers["access-control-allow-origin"]).toBeUndefined();
     const none = await t.http().get(`/api/v1/albums/${album}/images`).set("Authorization", t.auth(token));
     expect(Object.keys(none.headers).filter((h) => h.startsWith("access-control"))).toEqual([]);
+  });
+});
+
+describe("CORS when IMAGE_API_CORS_ORIGINS is unset", () => {
+  it("sends no Access-Control header, to a preflight or a request with an Origin", async () => {
+    const plain = await startTestApp();
+    try {
+      const preflight = await plain
+        .http()
+        .options("/api/v1/images/x/duplicate")
+        .set("Origin", "https://app.example.org")
+        .set("Access-Control-Request-Method", "POST");
+      const get = await plain.http().get("/livez").set("Origin", "https://app.example.org");
+      for (const r of [preflight, get]) expect(Object.keys(r.headers).filter((h) => h.startsWith("access-control"))).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe("the whole run's log scan", () => {
+  const patterns = secretPatterns([SECRET, URL_KEY]);
+  it.for([
+    ["a token", '{"msg":"x","auth":"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3OTYyMzcz.HcwPMk7LdJ8tM3y531I5H3Df4e0"}'],
+    ["a delivery signature", '{"url":"/media/abc/mini.jpg?exp=1796227200&sig=Qm9vZ2llV29vZ2llQm9vZ2ll"}'],
+    ["an S3 presigned URL", '{"url":"https://b.s3.amazonaws.com/k?X-Amz-Signature=abc"}'],
+    ["a Cloudinary signed URL", '{"url":"https://res.cloudinary.com/c/image/authenticated/s--AbCdEf12--/v1/k.png"}'],
+    ["CLOUDINARY_URL", '{"env":"cloudinary://614335564976464:secret@cloud"}'],
+    ["the JWT secret", `{"err":"${SECRET}"}`],
+  ] as const)("finds %s", ([, line]) => {
+    expect(findSecrets(`{"msg":"request"}\n${line}\n`, patterns)).toHaveLength(1);
+  });
+
+  it("passes an ordinary request line", () => {
+    expect(findSecrets('{"msg":"request","path":"/api/v1/images/4ed6737b-fdec-499a-a1e2-92a027c079f6","status":200}', patterns)).toEqual([]);
   });
 });

@@ -5,26 +5,10 @@ import { join } from "node:path";
 import { jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixturePng } from "./harness.js";
-
-const ROOT = new URL("../../../", import.meta.url).pathname;
-const TSX = join(ROOT, "node_modules/.bin/tsx");
-
-interface Exit {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { ROOT, runProcess, TSX, type Exit } from "./run-process.js";
 
 const runScript = (script: string, args: string[], env: Record<string, string>): Promise<Exit> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(TSX, ["--conditions=@image-api/source", join(ROOT, script), ...args], { env: { PATH: process.env["PATH"] ?? "", ...env }, cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  runProcess(TSX, ["--conditions=@image-api/source", join(ROOT, script), ...args], { env: { PATH: process.env["PATH"] ?? "", ...env } });
 
 const SECRET = "cli-secret-0123456789-abcdefghijklmnopq";
 
@@ -41,6 +25,23 @@ describe("image-api token (CLI)", () => {
     expect(payload).toMatchObject({ user_id: "u-1", abilities: { A1: access, A2: access } });
     expect(payload.exp! - payload.iat!).toBe(7200);
     expect(payload.iat!).toBeGreaterThanOrEqual(before);
+  }, 60_000);
+
+  it("prints the token alone through the README's `pnpm -s image-api token` form, so $(…) captures it", async () => {
+    const out = await runProcess("npx", ["-y", "pnpm@10.34.9", "-s", "image-api", "token", "--user", "me", "--album", "demo-album", "--abilities", "image_upload,image_duplicate"], {
+      env: { ...process.env, IMAGE_API_JWT_SECRET: SECRET },
+    });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    await expect(jwtVerify(out.stdout.trim(), new TextEncoder().encode(SECRET))).resolves.toBeDefined();
+  }, 60_000);
+
+  it.each([["--help"], ["-h"], ["token", "--help"], []])("%j prints the help on stdout and exits 0", async (...args) => {
+    const out = await runScript("packages/http/src/cli.ts", args, {});
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain("usage: image-api token");
+    expect(out.stdout).toContain("image_duplicate");
+    expect(out.stdout).toContain("IMAGE_API_JWT_SECRET");
   }, 60_000);
 
   it.each([

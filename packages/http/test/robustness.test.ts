@@ -6,6 +6,7 @@ import request from "supertest";
 import { unavailable } from "@image-api/core";
 import { withBadSignature } from "@image-api/testkit";
 import { createApp } from "../src/app.js";
+import { validated } from "./openapi-validation.js";
 import {
   albumCount,
   asXMessage,
@@ -261,7 +262,7 @@ describe("backend failures", () => {
     const img = await uploaded(t, { album });
     const down = () => TE.left(unavailable("connection refused", new Error("postgres://admin:hunter2@db")));
     const logged: unknown[] = [];
-    const app = createApp({ ...t.deps, images: { ...t.deps.images, findById: down, listByAlbum: down } }, { onError: (e) => logged.push(e) });
+    const app = validated(createApp({ ...t.deps, images: { ...t.deps.images, findById: down, listByAlbum: down } }, { onError: (e) => logged.push(e) }));
     const token = await t.token(["image_list", "image_duplicate"], album);
     for (const r of [
       await request(app).get(`/api/v1/images/${img.id}`).set("Authorization", t.auth(token)),
@@ -284,15 +285,17 @@ describe("backend failures", () => {
     const img = await uploaded(t, { album });
     const logged: unknown[] = [];
     const boom = new Error("secret internals");
-    const app = createApp(
-      {
-        ...t.deps,
-        images: {
-          ...t.deps.images,
-          findById: () => () => Promise.reject(boom),
+    const app = validated(
+      createApp(
+        {
+          ...t.deps,
+          images: {
+            ...t.deps.images,
+            findById: () => () => Promise.reject(boom),
+          },
         },
-      },
-      { onError: (e) => logged.push(e) },
+        { onError: (e) => logged.push(e) },
+      ),
     );
     const r = await request(app).get(`/api/v1/images/${img.id}`).set("Authorization", t.auth(await t.token(["image_list"], album)));
     expectError(r, 500, "internal_error");

@@ -1,4 +1,4 @@
-import { notFound, streamOf, unavailable, type BlobContent, type BlobKey, type BlobStore, type ByteStream, type NotFound, type Unavailable } from "@image-api/core";
+import { notFound, streamOf, unavailable, type BlobContent, type BlobStore, type ByteStream, type NotFound, type Unavailable } from "@image-api/core";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { signedDeliveryPath, type ResourceType } from "./cloudinary.delivery-url.js";
@@ -15,11 +15,6 @@ export interface CloudinaryBlobStoreOptions extends CloudinaryAccount {
 
 export const CLOUDINARY_DELIVERY = "https://res.cloudinary.com";
 const TYPE = "authenticated";
-/** Between a key and its rendition's name; keys never contain it in practice (they are UUIDs). */
-const RENDITION_SEPARATOR = "__r__";
-
-export const renditionPublicId = (key: BlobKey, name: string): string =>
-  `${key}${RENDITION_SEPARATOR}${Buffer.from(name, "utf8").toString("base64url")}`;
 
 const failure =
   (what: string) =>
@@ -97,15 +92,13 @@ async function* fromWeb(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8A
   }
 }
 
-const otherType = (t: ResourceType): ResourceType => (t === "image" ? "raw" : "image");
 
 /**
- * Originals and cached renditions as `authenticated` Cloudinary assets, written through the upload API
- * (via the SDK) and read back through signed delivery URLs. Images are stored as `image` assets, byte
- * for byte, so Cloudinary can transform them for the signed thumbnail URLs; anything it would refuse
- * as an image is kept as a `raw` file with its media type in a header. Renditions sit beside the
- * original under `<key>__r__<base64url(name)>`; in production Cloudinary renders transformations
- * itself, so they only back self-served rendering.
+ * Originals as `authenticated` Cloudinary assets, written through the upload API (via the SDK) and
+ * read back through signed delivery URLs. Images are stored as `image` assets, byte for byte, so
+ * Cloudinary can transform them for the signed thumbnail URLs; anything it would refuse as an image
+ * is kept as a `raw` file with its media type in a header. Cloudinary renders transformations
+ * itself, so no rendition is ever stored, and deleting needs no Admin API call.
  */
 export const cloudinaryBlobStore = (options: CloudinaryBlobStoreOptions): BlobStore => {
   const sdk = cloudinarySdk(options);
@@ -118,6 +111,7 @@ export const cloudinaryBlobStore = (options: CloudinaryBlobStoreOptions): BlobSt
     signedDeliveryPath(
       { cloudName: options.cloudName, resourceType, type: TYPE, transformation: "", version: null, publicId, format: null },
       options.apiSecret,
+      options.signatureAlgorithm,
     );
 
   /** Fetches with a deadline on the response head only, so a long body is not cut off midway. */
@@ -165,8 +159,10 @@ export const cloudinaryBlobStore = (options: CloudinaryBlobStoreOptions): BlobSt
   };
 
   /**
-   * Uploads as an image when the bytes look like one, else as raw. A replaced asset of the other
-   * kind is destroyed afterwards, so readers meet the old bytes until the new ones are complete.
+   * Uploads as an image when the bytes look like one, else as raw. Reads look for an image first, so
+   * only a raw upload has to destroy an image of the same key (afterwards, so readers meet the old
+   * bytes until the new ones are complete); an image upload makes no second call. Keys are fresh per
+   * upload in practice, so neither case replaces anything.
    */
   const write = async (publicId: string, body: ByteStream, contentType: string, tags?: readonly string[]) => {
     const { head, stream } = await peek(body, SNIFF_BYTES);
@@ -182,7 +178,7 @@ export const cloudinaryBlobStore = (options: CloudinaryBlobStoreOptions): BlobSt
     if (result.bytes !== tally.bytes + header.byteLength) {
       throw new Error(`Cloudinary stored ${result.bytes} bytes of ${tally.bytes + header.byteLength} sent`);
     }
-    await sdk.destroy(publicId, otherType(resourceType), TYPE);
+    if (resourceType === "raw") await sdk.destroy(publicId, "image", TYPE);
     return { bytes: tally.bytes, version: result.version };
   };
 
@@ -193,22 +189,17 @@ export const cloudinaryBlobStore = (options: CloudinaryBlobStoreOptions): BlobSt
 
     exists: (key) => TE.tryCatch(async () => (await present(key, "image")) || (await present(key, "raw")), failure(`head ${key}`)),
 
-    // Renditions first: if this stops halfway the original is still there and a retry finishes the job.
-    // Deleting by prefix is an Admin API call (rate-limited per hour), one per resource type.
+    // Upload API destroys only: the Admin API is rate-limited per hour and account, and there are no
+    // stored renditions to find by prefix. The raw kind is rare but possible, so both are destroyed.
     delete: (key) =>
       TE.tryCatch(async () => {
-        const prefix = `${key}${RENDITION_SEPARATOR}`;
-        await sdk.deleteByPrefix(prefix, "image", TYPE);
-        await sdk.deleteByPrefix(prefix, "raw", TYPE);
         await sdk.destroy(key, "image", TYPE);
         await sdk.destroy(key, "raw", TYPE);
       }, failure(`delete ${key}`)),
 
-    getRendition: (key, name) => read(renditionPublicId(key, name), `rendition ${name} of blob ${key} not found`),
+    // Cloudinary renders every transformation named in a signed URL itself, so nothing is cached here.
+    getRendition: (key, name) => TE.left(notFound(`rendition ${name} of blob ${key} not found`)),
 
-    putRendition: (key, name, body, contentType) =>
-      TE.tryCatch(async () => {
-        await write(renditionPublicId(key, name), streamOf(body), contentType);
-      }, failure(`put rendition ${name} of ${key}`)),
+    putRendition: () => TE.right(undefined),
   };
 };

@@ -1,4 +1,4 @@
-import { deliverySignature, safeEqual } from "./cloudinary.signature.js";
+import { deliverySignature, safeEqual, type SignatureAlgorithm } from "./cloudinary.signature.js";
 
 export type ResourceType = "image" | "raw";
 
@@ -20,13 +20,13 @@ const signedPart = (p: Pick<DeliveryPath, "transformation" | "publicId" | "forma
   [p.transformation, p.format === null ? p.publicId : `${p.publicId}.${p.format}`].filter((s) => s !== "").join("/");
 
 /** `/<cloud>/<resource>/<type>/s--SIG--/<transformation>/v<version>/<public_id>.<format>`, empty parts left out. */
-export const signedDeliveryPath = (p: DeliveryPath, apiSecret: string): string =>
+export const signedDeliveryPath = (p: DeliveryPath, apiSecret: string, algorithm: SignatureAlgorithm = "sha1"): string =>
   "/" +
   [
     p.cloudName,
     p.resourceType,
     p.type,
-    deliverySignature(signedPart(p), apiSecret),
+    deliverySignature(signedPart(p), apiSecret, algorithm),
     p.transformation,
     p.version === null ? "" : `v${p.version}`,
     p.format === null ? p.publicId : `${p.publicId}.${p.format}`,
@@ -42,7 +42,7 @@ const FILE = /^([^./]+)\.([A-Za-z0-9]+)$/;
  * Splits a signed delivery path and checks its signature; null when it is not one or the signature
  * does not match. Public ids are single path segments here (the blob keys never contain `/`).
  */
-export const verifyDeliveryPath = (path: string, apiSecret: string): DeliveryPath | null => {
+export const verifyDeliveryPath = (path: string, apiSecret: string, algorithm: SignatureAlgorithm = "sha1"): DeliveryPath | null => {
   const [empty, cloudName, resourceType, type, signature, ...rest] = path.split("/");
   const file = rest.pop();
   if (empty !== "" || !cloudName || !type || !signature || !file || !SIGNATURE.test(signature)) return null;
@@ -60,5 +60,5 @@ export const verifyDeliveryPath = (path: string, apiSecret: string): DeliveryPat
     format: named ? named[2]! : null,
   };
   if (rest.some((s) => s === "")) return null;
-  return safeEqual(deliverySignature(signedPart(parsed), apiSecret), signature) ? parsed : null;
+  return safeEqual(deliverySignature(signedPart(parsed), apiSecret, algorithm), signature) ? parsed : null;
 };

@@ -121,19 +121,7 @@ export const cloudinarySdk = (account: CloudinaryAccount) => {
   };
 
   /** Admin API; rate-limited per hour on Cloudinary, so only used where no upload-API call can do the job. */
-  const deleteByPrefix = async (prefix: string, resourceType: ResourceType, type: string): Promise<void> => {
-    const options = { ...base, agent: sharedAgent, resource_type: resourceType, type };
-    let partial = true;
-    // Cloudinary deletes up to 1000 assets per call and says `partial` when more are left.
-    while (partial) {
-      const result: unknown = await cloudinary.api.delete_resources_by_prefix(prefix, options).catch((e: unknown) => {
-        throw toCallError(e);
-      });
-      partial = typeof result === "object" && result !== null && (result as { partial?: unknown }).partial === true;
-    }
-  };
-
-  return { upload, destroy, deleteByPrefix };
+  return { upload, destroy };
 };
 
 export type CloudinarySdk = ReturnType<typeof cloudinarySdk>;

@@ -31,10 +31,11 @@ export const signApiParams = (
 
 /**
  * The `s--XXXXXXXX--` path segment of a signed delivery URL: the first 8 characters of the URL-safe
- * base64 SHA-1 of the transformation and `public_id.format` (the version is not signed) plus the secret.
+ * base64 digest of the transformation and `public_id.format` (the version is not signed) plus the
+ * secret. The digest is the account's signature algorithm, as the SDK's `url()` computes it.
  */
-export const deliverySignature = (toSign: string, apiSecret: string): string => {
-  const digest = createHash("sha1")
+export const deliverySignature = (toSign: string, apiSecret: string, algorithm: SignatureAlgorithm = "sha1"): string => {
+  const digest = createHash(algorithm)
     .update(toSign + apiSecret)
     .digest("base64")
     .slice(0, 8)

@@ -2,6 +2,7 @@ import { BlobKey, forbidden, type DeliveryTarget, type Forbidden, type UrlSigner
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "fp-ts/lib/Task.js";
 import { signedDeliveryPath, verifyDeliveryPath } from "./cloudinary.delivery-url.js";
+import type { SignatureAlgorithm } from "./cloudinary.signature.js";
 import { renditionOfTransformation, transformationOf } from "./cloudinary.transformation.js";
 
 export interface CloudinaryUrlSignerOptions {
@@ -12,6 +13,8 @@ export interface CloudinaryUrlSignerOptions {
   readonly secureDistribution?: string;
   /** Whole delivery origin (e.g. `http://…` with `secure=false`); overrides `secureDistribution`. */
   readonly deliveryBaseUrl?: string;
+  /** The account's signature algorithm; the SDK signs delivery URLs with it too. Default `sha1`. */
+  readonly signatureAlgorithm?: SignatureAlgorithm;
 }
 
 export const CLOUDINARY_SHARED_CDN = "res.cloudinary.com";
@@ -37,6 +40,7 @@ export const cloudinaryUrlSigner = (options: CloudinaryUrlSignerOptions): UrlSig
         format: target.format,
       },
       options.apiSecret,
+      options.signatureAlgorithm,
     );
 
   const verify = (url: string): E.Either<Forbidden, DeliveryTarget> => {
@@ -47,7 +51,7 @@ export const cloudinaryUrlSigner = (options: CloudinaryUrlSignerOptions): UrlSig
       return E.left(forbidden("not a delivery URL"));
     }
     if (parsed.origin !== origin) return E.left(forbidden("not a delivery URL of this signer"));
-    const path = verifyDeliveryPath(parsed.pathname, options.apiSecret);
+    const path = verifyDeliveryPath(parsed.pathname, options.apiSecret, options.signatureAlgorithm);
     if (path === null) return E.left(forbidden("bad delivery URL signature"));
     if (path.cloudName !== options.cloudName || path.resourceType !== "image" || path.type !== "authenticated") {
       return E.left(forbidden("delivery URL of another cloud or asset type"));

@@ -86,13 +86,15 @@ const fsyncDir = async (dir: string): Promise<void> => {
 };
 
 /**
- * Writes to a temp file beside `path`, fsyncs it, renames it over `path` and fsyncs the directory,
- * so `path` holds either the old file or the complete new one. The temp file never outlives a failure.
+ * Writes to a temp file in `stagingDir` (on the same file system as `path`), fsyncs it, renames it
+ * over `path` and fsyncs the directory, so `path` holds either the old file or the complete new one.
+ * The temp file never outlives a failure; one a crash leaves behind sits in `stagingDir`, where a
+ * sweep finds it with one directory read.
  */
-export const writeAtomically = async (path: string, contentType: string, body: AsyncIterable<Uint8Array>): Promise<number> => {
+export const writeAtomically = async (path: string, contentType: string, body: AsyncIterable<Uint8Array>, stagingDir = dirname(path)): Promise<number> => {
   const header = headerFor(contentType);
   const dir = dirname(path);
-  const tmp = join(dir, `.tmp-${randomBytes(12).toString("hex")}`);
+  const tmp = join(stagingDir, `.tmp-${randomBytes(12).toString("hex")}`);
   let handle: FileHandle | undefined;
   try {
     handle = await open(tmp, "wx", 0o644);

@@ -1,17 +1,24 @@
 import { createHash } from "node:crypto";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { BlobKey, notFound, streamOf, unavailable, type BlobContent, type BlobStore, type NotFound, type Unavailable } from "@image-api/core";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { bodyOf, openBlobFile, writeAtomically } from "./blob-file.js";
 
 export interface FilesystemBlobStoreOptions {
-  /** Directory holding `blobs/` and `renditions/`; created on first write. */
+  /** Directory holding `blobs/`, `renditions/` and the staging dir `.tmp/`; created on first write. */
   readonly root: string;
+}
+
+export interface FilesystemBlobStore extends BlobStore {
+  /** Removes temp files a crash left in the staging dir, if older than `olderThan`; answers how many. */
+  readonly removeStaleTemporaryFiles: (olderThan: Date) => Promise<number>;
 }
 
 const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
 const isMissing = (e: unknown): boolean => code(e) === "ENOENT";
+// rm retries these itself (ENOTEMPTY: a rendition renamed into the directory while it was being emptied).
+const RM_DIR = { recursive: true, force: true, maxRetries: 5, retryDelay: 20 } as const;
 
 class BadKey extends Error {}
 
@@ -34,9 +41,18 @@ export const renditionFileName = (name: string): string => {
  * Blobs as files: `<root>/blobs/<first two key chars>/<key>` and renditions under
  * `<root>/renditions/<key>/`. Writes are atomic (temp file + fsync + rename).
  */
-export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): BlobStore => {
+export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): FilesystemBlobStore => {
   const blobPath = (key: string) => join(root, "blobs", checked(key).slice(0, 2), key);
   const renditionDir = (key: string) => join(root, "renditions", checked(key));
+  const staging = join(root, ".tmp");
+  const blobExists = (key: string): Promise<boolean> =>
+    stat(blobPath(key)).then(
+      (s) => s.isFile(),
+      (e: unknown) => {
+        if (isMissing(e)) return false;
+        throw e;
+      },
+    );
 
   const failed = (what: string) => (e: unknown): Unavailable =>
     unavailable(e instanceof BadKey ? e.message : `could not ${what}`, e);
@@ -51,8 +67,8 @@ export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): BlobS
     );
 
   const write = async (path: string, body: AsyncIterable<Uint8Array>, contentType: string): Promise<number> => {
-    await mkdir(dirname(path), { recursive: true });
-    return writeAtomically(path, contentType, body);
+    await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(staging, { recursive: true })]);
+    return writeAtomically(path, contentType, body, staging);
   };
 
   return {
@@ -64,34 +80,50 @@ export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): BlobS
 
     get: (key) => read(() => blobPath(key), `blob ${key}`),
 
-    exists: (key) =>
-      TE.tryCatch(
-        () =>
-          stat(blobPath(key)).then(
-            (s) => s.isFile(),
-            (e: unknown) => {
-              if (isMissing(e)) return false;
-              throw e;
-            },
-          ),
-        failed(`check blob ${key}`),
-      ),
+    exists: (key) => TE.tryCatch(() => blobExists(key), failed(`check blob ${key}`)),
 
     delete: (key) =>
       TE.tryCatch(async () => {
         const dir = renditionDir(key);
         // Renditions go first so a crash never leaves renditions of a deleted blob being served;
-        // the second pass catches one rendered concurrently from the bytes just removed.
-        await rm(dir, { recursive: true, force: true });
+        // the second pass, after the bytes are gone, catches one a render was writing meanwhile
+        // (putRendition undoes any it writes later). A failure is reported, never a half delete as done.
+        await rm(dir, RM_DIR);
         await rm(blobPath(key), { force: true });
-        await rm(dir, { recursive: true, force: true });
+        await rm(dir, RM_DIR);
       }, failed(`delete blob ${key}`)),
 
     getRendition: (key, name) => read(() => join(renditionDir(key), renditionFileName(name)), `rendition ${name} of blob ${key}`),
 
     putRendition: (key, name, body, contentType) =>
       TE.tryCatch(async () => {
-        await write(join(renditionDir(key), renditionFileName(name)), streamOf(body), contentType);
+        const dir = renditionDir(key);
+        const path = join(dir, renditionFileName(name));
+        await write(path, streamOf(body), contentType);
+        // A render that began before a delete may finish after it. Checking the bytes after the
+        // rename closes the race: either this check still sees them, and the delete's second pass
+        // (which runs after the bytes go) removes this file, or it does not, and the file goes here.
+        if (!(await blobExists(key))) {
+          await rm(path, { force: true });
+          await rmdir(dir).catch(() => undefined);
+        }
       }, failed(`store rendition ${name} of blob ${key}`)),
+
+    removeStaleTemporaryFiles: async (olderThan) => {
+      const names = await readdir(staging).catch((e: unknown) => {
+        if (isMissing(e)) return [] as string[];
+        throw e;
+      });
+      let removed = 0;
+      for (const name of names.filter((n) => n.startsWith(".tmp-"))) {
+        const path = join(staging, name);
+        const seen = await stat(path).catch(() => undefined);
+        if (seen && seen.mtime < olderThan) {
+          await rm(path, { force: true });
+          removed++;
+        }
+      }
+      return removed;
+    },
   };
 };

@@ -10,6 +10,8 @@ export interface JoseTokenIssuerOptions {
   readonly secret: string;
   /** Accepted clock skew between the token's issuer and this host. */
   readonly clockToleranceSeconds?: number;
+  /** This host's clock, which `exp` and `iat` are checked against; the system clock by default. */
+  readonly now?: () => Date;
 }
 
 /** The family's header, key order included, so re-issued tokens look like the ones callers send. */
@@ -25,7 +27,7 @@ const reason = (e: unknown): string => {
 };
 
 /** HS256 JWTs with jose: the algorithm is pinned and `exp` is required, so `alg: none` and unbounded tokens are refused. */
-export const joseTokenIssuer = ({ secret, clockToleranceSeconds = 30 }: JoseTokenIssuerOptions): TokenIssuer => {
+export const joseTokenIssuer = ({ secret, clockToleranceSeconds = 30, now = () => new Date() }: JoseTokenIssuerOptions): TokenIssuer => {
   if (secret.length === 0) throw new Error("joseTokenIssuer needs a non-empty secret");
   // Imported once and reused: given the raw bytes, jose would import them again on every call, and
   // the host verifies and signs a token on every request.
@@ -33,19 +35,26 @@ export const joseTokenIssuer = ({ secret, clockToleranceSeconds = 30 }: JoseToke
   const key = () =>
     (imported ??= webcrypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]));
 
-  const verify = (token: string): TE.TaskEither<Unauthenticated, Claims> =>
-    pipe(
+  const verify = (token: string): TE.TaskEither<Unauthenticated, Claims> => {
+    const at = now();
+    return pipe(
       TE.tryCatch(
-        async () => jwtVerify(token, await key(), { algorithms: ["HS256"], requiredClaims: ["exp"], clockTolerance: clockToleranceSeconds }),
+        async () => jwtVerify(token, await key(), { algorithms: ["HS256"], requiredClaims: ["exp"], clockTolerance: clockToleranceSeconds, currentDate: at }),
         (e) => unauthenticated(reason(e)),
       ),
       TE.chainEitherK(({ payload }) =>
         pipe(
           ClaimsCodec.decode(payload),
           E.mapLeft(() => unauthenticated("invalid token claims")),
+          // jose checks `iat` against the clock only together with a maximum token age, which the family does not set.
+          E.filterOrElse(
+            (claims) => claims.iat === undefined || claims.iat <= at.getTime() / 1000 + clockToleranceSeconds,
+            () => unauthenticated("token issued in the future"),
+          ),
         ),
       ),
     );
+  };
 
   const issue = (claims: Claims) =>
     TE.tryCatch(

@@ -56,6 +56,8 @@ export const memoryBlobStore = (options: MemoryBlobStoreOptions = {}): BlobStore
     putRendition: (key, name, body, contentType) => {
       if (!BlobKey.is(key)) return TE.left(badKey(key));
       return TE.fromIO(() => {
+        // A render finishing after its blob was deleted keeps nothing.
+        if (!blobs.has(key)) return;
         const forKey = renditions.get(key) ?? new Map<string, Stored>();
         forKey.set(name, { bytes: body.slice(), contentType });
         renditions.set(key, forKey);

@@ -1,8 +1,9 @@
+import { mkdir } from "node:fs/promises";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import type { SqlClient, SqlExecutor, SqlResult, SqlRow } from "./sql-client.js";
 
 export interface PgliteClientOptions {
-  /** Directory holding the database; in memory when absent. */
+  /** Directory holding the database, created with its parents if missing; in memory when absent. */
   readonly dataDir?: string;
 }
 
@@ -21,6 +22,8 @@ const executor = (target: PGlite | Transaction): SqlExecutor => ({
  * transactions, so transactions never interleave and the repository's row locks are simply uncontended.
  */
 export const createPgliteClient = async (options: PgliteClientOptions = {}): Promise<SqlClient> => {
+  // PGlite creates its own directory but not the ones above it; whatever the blob backend, a fresh data dir must just work.
+  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
   return {
     ...executor(db),

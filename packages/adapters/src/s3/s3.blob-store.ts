@@ -100,6 +100,15 @@ export const s3BlobStore = (options: S3BlobStoreOptions): BlobStore => {
     return { bytes: tally.bytes, version: Math.floor(Date.now() / 1000) };
   };
 
+  const blobExists = (key: BlobKey): Promise<boolean> =>
+    client.send(new HeadObjectCommand({ Bucket: bucket, Key: layout.blob(key) })).then(
+      () => true,
+      (e: unknown) => {
+        if (isMissingObject(e)) return false;
+        throw e;
+      },
+    );
+
   const removeRenditions = async (key: BlobKey) => {
     let token: string | undefined;
     do {
@@ -123,34 +132,27 @@ export const s3BlobStore = (options: S3BlobStoreOptions): BlobStore => {
 
     get: (key) => read(layout.blob(key), `blob ${key} not found`),
 
-    exists: (key) =>
-      TE.tryCatch(
-        () =>
-          client.send(new HeadObjectCommand({ Bucket: bucket, Key: layout.blob(key) })).then(
-            () => true,
-            (e: unknown) => {
-              if (isMissingObject(e)) return false;
-              throw e;
-            },
-          ),
-        s3Unavailable(`head ${key}`),
-      ),
+    exists: (key) => TE.tryCatch(() => blobExists(key), s3Unavailable(`head ${key}`)),
 
     // Renditions go first: if this fails halfway the blob is still there and a retry finishes the job,
-    // and a cached rendition never outlives its original.
+    // and a cached rendition never outlives its original. The second pass, after the blob is gone,
+    // removes one a render was writing meanwhile (putRendition removes any it writes later).
     delete: (key) =>
       TE.tryCatch(async () => {
         await removeRenditions(key);
         await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: layout.blob(key) }));
+        await removeRenditions(key);
       }, s3Unavailable(`delete ${key}`)),
 
     getRendition: (key, name) => read(layout.rendition(key, name), `rendition ${name} of blob ${key} not found`),
 
     putRendition: (key, name, body, contentType) =>
       TE.tryCatch(async () => {
-        await client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: layout.rendition(key, name), Body: body, ContentType: contentType, ContentLength: body.byteLength }),
-        );
+        const target = layout.rendition(key, name);
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: target, Body: body, ContentType: contentType, ContentLength: body.byteLength }));
+        // A render that began before a delete may finish after it; S3 reads are strongly consistent, so
+        // either this sees the blob and the delete's second pass removes the rendition, or this removes it.
+        if (!(await blobExists(key))) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: target }));
       }, s3Unavailable(`put rendition ${name} of ${key}`)),
   };
 };

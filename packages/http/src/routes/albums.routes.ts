@@ -83,8 +83,17 @@ export const registerInput = (albumId: string, raw: unknown) => {
   return failIfAny(issues, input);
 };
 
-const intParam = (v: unknown, fallback: number): number =>
-  v === undefined ? fallback : typeof v === "string" && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+/**
+ * A paging number from the query: absent → `fallback`; one plain decimal → its value; anything else
+ * (`page[]=1`, `page[x]=1`, `page=1&page=2`, `page=abc`) → NaN, which the command refuses with a 422.
+ * The simple query parser keeps `page[]` as a key of its own, so bracketed keys are looked for too.
+ */
+const pagingParam = (query: Request["query"], name: string, fallback: number): number => {
+  const keys = Object.keys(query).filter((k) => k === name || k.startsWith(`${name}[`));
+  if (keys.length === 0) return fallback;
+  const v = query[name];
+  return keys.length === 1 && typeof v === "string" && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+};
 
 const linkHeader = (req: Request, page: number, perPage: number, total: number): string => {
   const last = Math.max(1, Math.ceil(total / perPage));
@@ -124,8 +133,8 @@ export const albumsRouter = (deps: AppDeps): Router => {
     "/:album_id/images",
     handle(
       (caller, req) => {
-        const page = intParam(req.query.page, 1);
-        const perPage = intParam(req.query.per_page, DEFAULT_PER_PAGE);
+        const page = pagingParam(req.query, "page", 1);
+        const perPage = pagingParam(req.query, "per_page", DEFAULT_PER_PAGE);
         return pipe(
           listAlbumImages(deps)(caller, { albumId: albumOf(req), page, perPage }),
           TE.map((result) => ({ ...result, page, perPage, req })),

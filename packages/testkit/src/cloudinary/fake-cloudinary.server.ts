@@ -11,6 +11,8 @@ export interface FakeCloudinaryOptions {
   readonly apiSecret: string;
   /** Largest request body accepted, in bytes (413 beyond). */
   readonly maxBodyBytes?: number;
+  /** The account's signature algorithm, which delivery URL signatures use. Default `sha1`. */
+  readonly signatureAlgorithm?: "sha1" | "sha256";
 }
 
 export type FakeResourceType = "image" | "raw";
@@ -37,6 +39,8 @@ export interface FakeCloudinary {
   /** Stands in for `https://res.cloudinary.com` (delivery host). */
   readonly deliveryBaseUrl: string;
   readonly assets: () => readonly FakeCloudinaryAsset[];
+  /** Every API call received, in order: `upload image`, `destroy raw`, `admin DELETE resources/image/authenticated`, … */
+  readonly apiCalls: () => readonly string[];
   readonly close: () => Promise<void>;
 }
 
@@ -109,6 +113,8 @@ const utcStamp = (seconds: number): string => new Date(seconds * 1000).toISOStri
  */
 export const startFakeCloudinary = async (options: FakeCloudinaryOptions): Promise<FakeCloudinary> => {
   const { cloudName, apiKey, apiSecret } = options;
+  const algorithm = options.signatureAlgorithm ?? "sha1";
+  const calls: string[] = [];
   const maxBody = options.maxBodyBytes ?? 100 * 1024 * 1024;
   const store = new Map<string, FakeCloudinaryAsset>();
   const slot = (rt: string, type: string, publicId: string) => `${rt}/${type}/${publicId}`;
@@ -117,7 +123,7 @@ export const startFakeCloudinary = async (options: FakeCloudinaryOptions): Promi
 
   const deliveryUrl = (a: FakeCloudinaryAsset): string => {
     const file = a.format === null ? a.publicId : `${a.publicId}.${a.format}`;
-    const signature = a.type === "upload" ? [] : [urlSignature(file, apiSecret)];
+    const signature = a.type === "upload" ? [] : [urlSignature(file, apiSecret, algorithm)];
     return [origin, cloudName, a.resourceType, a.type, ...signature, `v${a.version}`, file].join("/");
   };
 
@@ -232,7 +238,7 @@ export const startFakeCloudinary = async (options: FakeCloudinaryOptions): Promi
     const file = rest.pop();
     if (!resourceType || !type || !file) throw new HttpError(404, "Resource not found");
     if (rest.length > 0 && /^v\d+$/.test(rest[rest.length - 1]!)) rest.pop();
-    if (signature !== null && !(signature && urlSignatureMatches(signature, [...rest, file].join("/"), apiSecret))) {
+    if (signature !== null && !(signature && urlSignatureMatches(signature, [...rest, file].join("/"), apiSecret, algorithm))) {
       res.writeHead(401, { "x-cld-error": "Invalid signature", "Content-Length": 0 });
       return res.end();
     }
@@ -261,6 +267,7 @@ export const startFakeCloudinary = async (options: FakeCloudinaryOptions): Promi
     const method = req.method ?? "GET";
     if (segments[0] === "v1_1" && segments[1] === cloudName) {
       const [, , first, second, third] = segments;
+      calls.push(first === "resources" ? `admin ${method} ${segments.slice(2).join("/")}` : `${second} ${first}`);
       if (method === "POST" && second === "upload" && (first === "image" || first === "raw" || first === "auto")) return upload(first, req, res);
       if (method === "POST" && second === "destroy" && (first === "image" || first === "raw")) return destroy(first, req, res);
       if (method === "DELETE" && first === "resources" && second && third) return deleteResources(second, third, req, res, url.searchParams);
@@ -288,6 +295,7 @@ export const startFakeCloudinary = async (options: FakeCloudinaryOptions): Promi
     uploadPrefix: origin,
     deliveryBaseUrl: origin,
     assets: () => [...store.values()],
+    apiCalls: () => [...calls],
     // Idempotent, so a test may stop the server early to see clients fail.
     close: () => (closing ??= new Promise<void>((resolve, reject) => {
       server.closeAllConnections();

@@ -37,9 +37,9 @@ export const apiSignatureMatches = (fields: Readonly<Record<string, string>>, ap
 export const responseSignature = (publicId: string, version: number, apiSecret: string): string =>
   createHash("sha1").update(`public_id=${publicId}&version=${version}${apiSecret}`).digest("hex");
 
-/** `s--XXXXXXXX--` over `<transformation>/<public_id>.<format>` (the version is not signed). */
-export const urlSignature = (signedPart: string, apiSecret: string): string =>
-  "s--" + createHash("sha1").update(signedPart + apiSecret).digest("base64url").slice(0, 8) + "--";
+/** `s--XXXXXXXX--` over `<transformation>/<public_id>.<format>` (the version is not signed), with the account's digest. */
+export const urlSignature = (signedPart: string, apiSecret: string, algorithm: "sha1" | "sha256" = "sha1"): string =>
+  "s--" + createHash(algorithm).update(signedPart + apiSecret).digest("base64url").slice(0, 8) + "--";
 
-export const urlSignatureMatches = (signature: string, signedPart: string, apiSecret: string): boolean =>
-  equal(urlSignature(signedPart, apiSecret), signature);
+export const urlSignatureMatches = (signature: string, signedPart: string, apiSecret: string, algorithm: "sha1" | "sha256" = "sha1"): boolean =>
+  equal(urlSignature(signedPart, apiSecret, algorithm), signature);

@@ -40,6 +40,14 @@ export const tokenIssuerContract = (test: TestAPI<{ issuer: TokenIssuer; mint: M
       expect(leftTag(await issuer.verify(await mint(c))())).toBe("Unauthenticated");
     });
 
+    test("refuses a token issued in the future beyond the clock skew, and accepts one within it", async ({ issuer, mint }) => {
+      const now = Math.floor(Date.now() / 1000);
+      const ahead = { ...claims(), iat: now + 365 * 24 * 3600, exp: now + 366 * 24 * 3600 };
+      expect(await issuer.verify(await mint(ahead))()).toMatchObject(E.left({ _tag: "Unauthenticated", message: "token issued in the future" }));
+      const skewed = { ...claims(), iat: now + 5, exp: now + 3600 };
+      expect(await issuer.verify(await mint(skewed))()).toEqual(E.right(skewed));
+    });
+
     test("refuses a token without exp", async ({ issuer, mint }) => {
       const { exp: _exp, ...withoutExp } = claims();
       expect(leftTag(await issuer.verify(await mint(withoutExp))())).toBe("Unauthenticated");
