@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the Postgres and S3 test images without any container registry and
-# prints `export` lines naming them:
+# Builds the test images without any container registry and prints `export` lines naming them:
 #   eval "$(bash scripts/ci/build-images.sh)"
+# - IMAGE_API_TEST_POSTGRES_IMAGE, IMAGE_API_TEST_S3_IMAGE: the servers the test suite talks to;
+# - IMAGE_API_TEST_NODE_IMAGE: the Node.js base the service's own Dockerfile is built on in the tests
+#   (see build-node-base.sh).
 # Images are tagged with a hash of their inputs, so an unchanged build is a no-op.
 set -euo pipefail
 
@@ -18,9 +20,12 @@ s3_image=image-api-test/s3:$hash
 
 log() { echo "[build-images] $*" >&2; }
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+# Its own script, hashed on its own inputs; a no-op when its image exists.
+node_image=$(bash "$here/build-node-base.sh")
 emit() {
   echo "export IMAGE_API_TEST_POSTGRES_IMAGE=$pg_image"
   echo "export IMAGE_API_TEST_S3_IMAGE=$s3_image"
+  echo "export IMAGE_API_TEST_NODE_IMAGE=$node_image"
 }
 
 if have_image "$pg_image" && have_image "$s3_image"; then

@@ -5,6 +5,8 @@ import { S3RVER_CREDENTIALS, type S3Connection } from "./s3-connection.js";
 /** Names of the locally built images (see scripts/ci/build-images.sh). */
 export const POSTGRES_IMAGE_ENV = "IMAGE_API_TEST_POSTGRES_IMAGE";
 export const S3_IMAGE_ENV = "IMAGE_API_TEST_S3_IMAGE";
+/** A Node.js base for the service's own Dockerfile (its BASE_IMAGE), standing in for node:22-bookworm-slim. */
+export const NODE_IMAGE_ENV = "IMAGE_API_TEST_NODE_IMAGE";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -68,6 +70,15 @@ const containerPlan = async <A>(service: string, imageEnv: string, explicitEnv: 
   const hint = `set ${explicitEnv}, or build the images with \`eval "$(bash scripts/ci/build-images.sh)"\``;
   if (!image) return skipOrFail(service, `${imageEnv} is not set (${hint})`, env);
   if (!(await dockerAvailable(env))) return skipOrFail(service, `Docker is not reachable (${hint})`, env);
+  return { kind: "container", image };
+};
+
+/** Building and running the service's image needs Docker and the Node.js base image to build it on. */
+export const planNodeBase = async (env: Env = process.env): Promise<Plan<never>> => {
+  const image = env[NODE_IMAGE_ENV];
+  const hint = `build it with \`eval "$(bash scripts/ci/build-images.sh)"\`, or name any Node.js >= 20.9 image with npm`;
+  if (!image) return skipOrFail("container image", `${NODE_IMAGE_ENV} is not set (${hint})`, env);
+  if (!(await dockerAvailable(env))) return skipOrFail("container image", "Docker is not reachable", env);
   return { kind: "container", image };
 };
 
