@@ -6,7 +6,8 @@ import { toJson } from "./present/json.js";
 export const sendJson = (res: Response, status: number, body: unknown): void => {
   res.status(status);
   res.setHeader("Content-Type", "application/json; charset=utf-8");
-  res.setHeader("Vary", "Accept-Encoding");
+  // Appended: CORS with an origin list has already said the answer varies by Origin.
+  res.vary("Accept-Encoding");
   res.send(toJson(body));
 };
 

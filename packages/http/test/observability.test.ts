@@ -131,6 +131,8 @@ describe("CORS", () => {
     const ok = await t.http().get(`/api/v1/albums/${album}/images`).set("Origin", "https://app.example.org").set("Authorization", t.auth(token));
     expect(ok.headers["access-control-allow-origin"]).toBe("https://app.example.org");
     expect(ok.headers["access-control-expose-headers"]).toContain("X-token");
+    // Caches must keep answers for different origins apart, and still vary by encoding.
+    expect(ok.headers["vary"]).toBe("Origin, Accept-Encoding");
     const other = await t.http().get(`/api/v1/albums/${album}/images`).set("Origin", "https://evil.example").set("Authorization", t.auth(token));
     expect(other.headers["access-control-allow-origin"]).toBeUndefined();
     const none = await t.http().get(`/api/v1/albums/${album}/images`).set("Authorization", t.auth(token));
