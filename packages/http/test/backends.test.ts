@@ -324,6 +324,8 @@ describe("Cloudinary storage, production delivery URLs", () => {
     const key = await blobKeyOf(t, dup.body.id);
     const [asset] = fake.assets();
     expect(asset?.publicId).toBe(key);
+    // Tagged with its album, as the family's infos.tags mirror.
+    expect(asset?.tags).toEqual([album]);
     const shape = new RegExp(
       `^https://res\\.cloudinary\\.com/${CLOUD.cloudName}/image/authenticated/s--[A-Za-z0-9_-]{8}--/(?:[^/]+/)*v${asset!.version}/${key}\\.png$`,
     );

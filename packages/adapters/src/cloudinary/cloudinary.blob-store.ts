@@ -183,7 +183,9 @@ export const cloudinaryBlobStore = (options: CloudinaryBlobStoreOptions): BlobSt
   };
 
   return {
-    put: (key, body, contentType) => TE.tryCatch(() => write(key, body, contentType, options.tags), failure(`upload ${key}`)),
+    // Tagged with the album, as Cloudinary's own `tags` mirror it in the family's `infos.tags`.
+    put: (key, body, contentType, labels) =>
+      TE.tryCatch(() => write(key, body, contentType, [...(options.tags ?? []), ...(labels?.albumId ? [labels.albumId] : [])]), failure(`upload ${key}`)),
 
     get: (key) => read(key, `blob ${key} not found`),
 

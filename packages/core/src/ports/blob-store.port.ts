@@ -21,8 +21,13 @@ export interface BlobContent {
  * Immutable blobs under keys chosen by the caller, plus derived renditions cached beside them.
  * A write is all-or-nothing: a reader never sees a partly written blob.
  */
+/** What a blob is for, for backends that can label what they store (Cloudinary tags); others ignore it. */
+export interface BlobLabels {
+  readonly albumId?: string;
+}
+
 export interface BlobStore {
-  readonly put: (key: BlobKey, body: ByteStream, contentType: string) => TaskEither<Unavailable, StoredBlob>;
+  readonly put: (key: BlobKey, body: ByteStream, contentType: string, labels?: BlobLabels) => TaskEither<Unavailable, StoredBlob>;
   readonly get: (key: BlobKey) => TaskEither<NotFound | Unavailable, BlobContent>;
   readonly exists: (key: BlobKey) => TaskEither<Unavailable, boolean>;
   /** Removes the blob and every rendition cached for it; deleting a missing key succeeds. */

@@ -189,7 +189,7 @@ export const uploadImage =
           deps.images.reserveBlob(provisional, deps.clock.now()),
           TE.chainW(() =>
             pipe(
-              deps.blobs.put(ids.key, streamOf(input.bytes), seen.contentType),
+              deps.blobs.put(ids.key, streamOf(input.bytes), seen.contentType, { albumId }),
               TE.orElseW((e) => discard<typeof e, StoredBlob>(deps, ids.key, e)),
             ),
           ),
