@@ -71,6 +71,29 @@ describe("PGlite data dir", () => {
   });
 });
 
+describe("PGlite checkpoints", () => {
+  // Single-user Postgres never checkpoints on a timer, so crash recovery would replay all WAL since the start.
+  test("run on the configured interval, and only then", async () => {
+    const redo = async (c: SqlClient) => (await c.query<{ lsn: string }>("SELECT redo_lsn::text AS lsn FROM pg_control_checkpoint()")).rows[0]!.lsn;
+    const work = async (c: SqlClient) => {
+      await c.exec("CREATE TABLE IF NOT EXISTS chk (n int)");
+      for (let i = 0; i < 20; i++) await c.query("INSERT INTO chk VALUES ($1)", [i]);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    };
+    const timed = await createPgliteClient({ checkpointIntervalMs: 100 });
+    const untimed = await createPgliteClient();
+    try {
+      const [before, beforeUntimed] = [await redo(timed), await redo(untimed)];
+      await Promise.all([work(timed), work(untimed)]);
+      expect(await redo(timed)).not.toBe(before);
+      expect(await redo(untimed)).toBe(beforeUntimed);
+    } finally {
+      await timed.close();
+      await untimed.close();
+    }
+  });
+});
+
 describe("PGlite outage", () => {
   test("a closed database makes every call Unavailable instead of throwing", async () => {
     const client = await createPgliteClient();

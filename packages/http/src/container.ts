@@ -67,7 +67,8 @@ export interface Composition {
 const openDatabase = async (config: Config): Promise<SqlClient> => {
   const client = config.databaseUrl
     ? createPgPoolClient({ connectionString: config.databaseUrl, max: config.dbPoolSize })
-    : await createPgliteClient({ dataDir: join(config.dataDir, "db") });
+    : // Bounds what a restart after a crash replays (about 30 s of writes).
+      await createPgliteClient({ dataDir: join(config.dataDir, "db"), checkpointIntervalMs: 30_000 });
   const migrated = await migrate(client)();
   if (migrated._tag === "Left") {
     await client.close();
