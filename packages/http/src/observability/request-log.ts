@@ -22,6 +22,9 @@ export const requestLog =
       const route = (res.locals["route"] as string | undefined) ?? "unmatched";
       const status = res.headersSent ? res.statusCode : 499;
       metrics.requestDuration.observe({ method: req.method, route, status: String(status) }, ms / 1000);
+      const level = status >= 500 ? "error" : "info";
+      // The line is only built when it will be written: this runs on every request, the duplicate included.
+      if (!logger.isLevelEnabled(level)) return;
       const caller = res.locals["caller"] as Claims | undefined;
       const line = {
         req_id: res.getHeader("X-Request-Id"),
@@ -35,8 +38,7 @@ export const requestLog =
         ...(caller?.user_id ? { user_id: caller.user_id } : {}),
         ...(caller?.iss ? { tenant: caller.iss } : {}),
       };
-      if (status >= 500) logger.error(line, "request");
-      else logger.info(line, "request");
+      logger[level](line, "request");
     });
     next();
   };

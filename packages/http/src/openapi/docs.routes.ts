@@ -107,7 +107,7 @@ export const docsRouter = (document: OpenApiDocument, publicUrl?: string): Route
   router.get("/openapi.json", (_req, res) => {
     res.status(200);
     res.setHeader("Content-Type", "application/json; charset=utf-8");
-    res.setHeader("Vary", "Accept-Encoding");
+    res.vary("Accept-Encoding");
     res.send(spec);
   });
   router.use("/docs", docs);
