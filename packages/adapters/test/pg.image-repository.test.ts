@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from "@image-api/core";
 import { anImage, freeLoopbackPort, imageRepositoryContract } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, test as base } from "vitest";
@@ -69,7 +70,7 @@ if (!url) {
       try {
         // Give the transaction time to take the only connection.
         await new Promise((r) => setTimeout(r, 100));
-        const found = await postgresImageRepository(client).findById(anImage().id)();
+        const found = await postgresImageRepository(client).findById(DEFAULT_TENANT, anImage().id)();
         expect(E.isLeft(found) && found.left._tag).toBe("Unavailable");
       } finally {
         release();
@@ -95,7 +96,7 @@ if (!url) {
 
         expect(await terminateSessions(url, applicationName)).toBe(1);
         await expect.poll(() => idleErrors.length).toBe(1);
-        expect(await repo.findById(image.id)()).toEqual(E.right(image));
+        expect(await repo.findById(DEFAULT_TENANT, image.id)()).toEqual(E.right(image));
       } finally {
         await client.close();
       }

@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from "@image-api/core";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,7 +49,7 @@ describe("PGlite migrations", () => {
       const second = await createPgliteClient({ dataDir });
       try {
         expect(await migrate(second)()).toEqual(E.right([]));
-        expect(await postgresImageRepository(second).findById(image.id)()).toEqual(E.right(image));
+        expect(await postgresImageRepository(second).findById(DEFAULT_TENANT, image.id)()).toEqual(E.right(image));
       } finally {
         await second.close();
       }

@@ -1,4 +1,4 @@
-import type { Image, ImageRepository } from "@image-api/core";
+import { type Image, type ImageRepository, DEFAULT_TENANT } from "@image-api/core";
 import { anImage } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { expect, test as base } from "vitest";
@@ -41,13 +41,13 @@ export const expectFailingMigrationLeavesNoTrace = async (client: SqlClient): Pr
 export const expectEveryCallUnavailable = async (client: SqlClient, image: Image): Promise<void> => {
   const repo = postgresImageRepository(client);
   const calls = {
-    findById: repo.findById(image.id),
-    listByAlbum: repo.listByAlbum(image.albumId, { offset: 0, limit: 10 }),
+    findById: repo.findById(DEFAULT_TENANT, image.id),
+    listByAlbum: repo.listByAlbum(DEFAULT_TENANT, image.albumId, { offset: 0, limit: 10 }),
     reserveBlob: repo.reserveBlob(anImage().blob, new Date()),
     insert: repo.insert(anImage()),
     insertCopy: repo.insertCopy(image.id, anImage()),
     update: repo.update(image, 1),
-    remove: repo.remove(image.id),
+    remove: repo.remove(DEFAULT_TENANT, image.id),
     abandonBlob: repo.abandonBlob(image.blob),
     releaseBlob: repo.releaseBlob(image.blob.key),
     orphanedBlobs: repo.orphanedBlobs(),

@@ -3,6 +3,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { describe, expect, it } from "vitest";
 import {
+  DEFAULT_TENANT,
   collect,
   deleteImage,
   deliverRendition,
@@ -83,7 +84,7 @@ describe("DeleteImage", () => {
     const w = world();
     const source = await seeded(w);
     expect(tagOf(await run(deleteImage(w)(caller(["image_list"]), source.id)))).toBe("Forbidden");
-    expect(tagOf(await run(w.images.findById(source.id)))).toBe("Right");
+    expect(tagOf(await run(w.images.findById(DEFAULT_TENANT, source.id)))).toBe("Right");
   });
 });
 
@@ -105,7 +106,7 @@ describe("UpdateImage", () => {
     const source = await seeded(w);
     expect(tagOf(await run(updateImage(w)(caller(["image_rotate"]), source.id, {})))).toBe("Invalid");
     expect(tagOf(await run(updateImage(w)(caller(["image_rotate"]), source.id, { rotation: 45 })))).toBe("Invalid");
-    expect(await run(w.images.findById(source.id))).toEqual(E.right(source));
+    expect(await run(w.images.findById(DEFAULT_TENANT, source.id))).toEqual(E.right(source));
   });
 
   it("retries when another update won the race", async () => {
@@ -152,7 +153,7 @@ describe("UploadImage", () => {
     const w = world();
     const result = await run(uploadImage(w)(caller(["image_upload"]), { albumId: ALBUM, bytes: file, filename: "a.png", ...override }));
     expect(tagOf(result)).toBe(tag);
-    expect(await run(w.images.listByAlbum(ALBUM as never, { offset: 0, limit: 10 }))).toEqual(E.right({ items: [], total: 0 }));
+    expect(await run(w.images.listByAlbum(DEFAULT_TENANT, ALBUM as never, { offset: 0, limit: 10 }))).toEqual(E.right({ items: [], total: 0 }));
   });
 
   it("keeps the bytes and answers with the image when the insert committed but its reply was lost", async () => {

@@ -12,9 +12,9 @@ const right = <A>(e: E.Either<unknown, A>): A => {
 describe("Image aggregate", () => {
   it("duplicates into a new id, same album, fresh timestamps, group rooted at the source", () => {
     const source = anImage({ title: "t", metadatas: { a: "b" }, rotation: 90, crop: { x: 1, y: 2, w: 3, h: 4 } });
-    const copy = duplicateOf(source, "11111111-1111-4111-8111-111111111111" as ImageId, now);
+    const copy = duplicateOf(source, "11111111-1111-4111-8111-111111111111" as ImageId, now, null);
     expect(copy).toEqual({ ...source, id: "11111111-1111-4111-8111-111111111111", groupId: source.id, createdAt: now, updatedAt: now, version: 1 });
-    const copyOfCopy = duplicateOf(copy, "22222222-2222-4222-8222-222222222222" as ImageId, now);
+    const copyOfCopy = duplicateOf(copy, "22222222-2222-4222-8222-222222222222" as ImageId, now, null);
     expect(copyOfCopy.groupId).toBe(source.id);
   });
 

@@ -2,6 +2,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { describe, expect, it } from "vitest";
 import {
+  DEFAULT_TENANT,
   duplicateImage,
   forbidden,
   invalidField,
@@ -51,7 +52,7 @@ const setup = () => {
 };
 
 const albumTotal = async (w: ReturnType<typeof world>) => {
-  const page = await run(w.images.listByAlbum(ALBUM as never, { offset: 0, limit: 10 }));
+  const page = await run(w.images.listByAlbum(DEFAULT_TENANT, ALBUM as never, { offset: 0, limit: 10 }));
   return E.isRight(page) ? page.right.total : NaN;
 };
 
@@ -80,7 +81,7 @@ describe("RegisterUpload", () => {
       version: 1,
       createdAt: w.clock.now(),
     });
-    expect(await run(w.images.findById(r.right.id))).toEqual(E.right(r.right));
+    expect(await run(w.images.findById(DEFAULT_TENANT, r.right.id))).toEqual(E.right(r.right));
     expect(await run(w.images.blobReferences("client-asset-1" as BlobKey))).toEqual(E.right(1));
   });
 

@@ -5,7 +5,7 @@ import * as E from "fp-ts/lib/Either.js";
 import sharp from "sharp";
 import request from "supertest";
 import { joseTokenIssuer } from "@image-api/adapters";
-import type { Ability, AlbumId, BlobKey, Claims, ImageId } from "@image-api/core";
+import { DEFAULT_TENANT, type Ability, type AlbumId, type BlobKey, type Claims, type ImageId, type TenantId } from "@image-api/core";
 import { manualClock } from "@image-api/testkit";
 import { createApp, type AppOptions } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
@@ -170,15 +170,15 @@ export const uploaded = async (t: TestApp, opts: UploadOptions = {}): Promise<Re
 };
 
 /** How many images the repository holds in `album` (read behind the API, so no token is involved). */
-export const albumCount = async (t: TestApp, album: string = ALBUM): Promise<number> => {
-  const page = await t.deps.images.listByAlbum(album as AlbumId, { offset: 0, limit: 1 })();
+export const albumCount = async (t: TestApp, album: string = ALBUM, tenant: TenantId = DEFAULT_TENANT): Promise<number> => {
+  const page = await t.deps.images.listByAlbum(tenant, album as AlbumId, { offset: 0, limit: 1 })();
   if (E.isLeft(page)) throw new Error(page.left.message);
   return page.right.total;
 };
 
 /** The blob key an image points at, read from the repository. */
-export const blobKeyOf = async (t: TestApp, id: string): Promise<BlobKey> => {
-  const image = await t.deps.images.findById(id as ImageId)();
+export const blobKeyOf = async (t: TestApp, id: string, tenant: TenantId = DEFAULT_TENANT): Promise<BlobKey> => {
+  const image = await t.deps.images.findById(tenant, id as ImageId)();
   if (E.isLeft(image)) throw new Error(image.left.message);
   return image.right.blob.key;
 };

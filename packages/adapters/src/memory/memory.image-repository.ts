@@ -45,15 +45,15 @@ export const memoryImageRepository = (): ImageRepository => {
   const clone = (image: Image): Image => structuredClone(image);
 
   return {
-    findById: (id) =>
+    findById: (tenant, id) =>
       atomically(() => {
         const image = images.get(id);
-        return image ? E.right(clone(image)) : E.left(imageNotFound(id));
+        return image && image.tenant === tenant ? E.right(clone(image)) : E.left(imageNotFound(id));
       }),
 
-    listByAlbum: (albumId, { offset, limit }) =>
+    listByAlbum: (tenant, albumId, { offset, limit }) =>
       atomically(() => {
-        const inAlbum = [...images.values()].filter((i) => i.albumId === albumId).sort(newestFirst);
+        const inAlbum = [...images.values()].filter((i) => i.tenant === tenant && i.albumId === albumId).sort(newestFirst);
         const start = page(offset);
         return E.right({ items: inAlbum.slice(start, start + page(limit)).map(clone), total: inAlbum.length });
       }),
@@ -79,7 +79,7 @@ export const memoryImageRepository = (): ImageRepository => {
     insertCopy: (sourceId, copy) =>
       atomically(() => {
         const source = images.get(sourceId);
-        if (!source) return E.left(imageNotFound(sourceId));
+        if (!source || source.tenant !== copy.tenant) return E.left(imageNotFound(sourceId));
         if (images.has(copy.id)) return E.left(conflict(`image ${copy.id} already exists`));
         const blob = blobs.get(source.blob.key);
         if (!blob) throw new Error(`blob ${source.blob.key} of image ${sourceId} is missing`);
@@ -92,7 +92,7 @@ export const memoryImageRepository = (): ImageRepository => {
     update: (image, expectedVersion) =>
       atomically(() => {
         const current = images.get(image.id);
-        if (!current) return E.left(imageNotFound(image.id));
+        if (!current || current.tenant !== image.tenant) return E.left(imageNotFound(image.id));
         if (current.version !== expectedVersion)
           return E.left(conflict(`image ${image.id} was modified concurrently (expected version ${expectedVersion})`));
         const next: Image = clone({
@@ -108,10 +108,10 @@ export const memoryImageRepository = (): ImageRepository => {
         return E.right(clone(next));
       }),
 
-    remove: (id) =>
+    remove: (tenant, id) =>
       atomically(() => {
         const image = images.get(id);
-        if (!image) return E.left(imageNotFound(id));
+        if (!image || image.tenant !== tenant) return E.left(imageNotFound(id));
         images.delete(id);
         const blob = blobs.get(image.blob.key);
         if (!blob) throw new Error(`blob ${image.blob.key} of image ${id} is missing`);

@@ -1,9 +1,11 @@
-import type { AlbumId, BlobKey, BlobRef, Image, ImageId, JsonObject, LatLon, Rotation } from "@image-api/core";
+import type { AlbumId, BlobKey, BlobRef, Image, ImageId, JsonObject, LatLon, Rotation, TenantId } from "@image-api/core";
 
 /** A stored image joined with its blob. Numbers from bigint columns arrive as strings (pg) or numbers (PGlite). */
 export interface ImageRow {
   [column: string]: unknown;
   id: string;
+  tenant: string;
+  created_by: string | null;
   album_id: string;
   group_id: string | null;
   original_width: number;
@@ -42,6 +44,8 @@ export type BlobRow = Pick<ImageRow, "blob_key" | "blob_format" | "blob_content_
 /** The image's columns in insert order, `blob_key` last: a copy takes it from its source's row. */
 const IMAGE_COLUMN_NAMES = [
   "id",
+  "tenant",
+  "created_by",
   "album_id",
   "group_id",
   "original_width",
@@ -92,7 +96,7 @@ export const INSERT_IMAGE = `INSERT INTO images (${IMAGE_COLUMN_NAMES.join(", ")
  * cannot be deleted meanwhile, counts the new reference on the source's blob and inserts the copy on
  * that blob. No row comes back when the source is gone.
  */
-export const INSERT_COPY = `WITH source AS (SELECT blob_key FROM images WHERE id = $1 FOR SHARE),
+export const INSERT_COPY = `WITH source AS (SELECT blob_key FROM images WHERE id = $1 AND tenant = $3 FOR SHARE),
   counted AS (UPDATE blobs SET refs = refs + 1 WHERE key = (SELECT blob_key FROM source) RETURNING key)
   INSERT INTO images (${IMAGE_COLUMN_NAMES.join(", ")})
   SELECT ${ownPlaceholders(2)}, counted.key FROM counted
@@ -112,6 +116,8 @@ export const editParams = (image: Image): unknown[] => [
 /** Values of the columns before `blob_key`, in order. */
 const ownParams = (image: Image): unknown[] => [
   image.id,
+  image.tenant,
+  image.createdBy,
   image.albumId,
   image.groupId,
   image.originalWidth,
@@ -146,6 +152,8 @@ const latLon = (v: readonly number[] | null): LatLon | null =>
 
 export const toImage = (row: ImageRow): Image => ({
   id: row.id as ImageId,
+  tenant: row.tenant as TenantId,
+  createdBy: row.created_by,
   albumId: row.album_id as AlbumId,
   groupId: row.group_id as ImageId | null,
   blob: {

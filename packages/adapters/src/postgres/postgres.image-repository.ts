@@ -46,21 +46,21 @@ const page = (n: number): number => (Number.isFinite(n) ? Math.max(0, Math.floor
  * transaction; the reference count lives on the blob row, whose row lock orders competing copies and deletes.
  */
 export const postgresImageRepository = (client: SqlClient): ImageRepository => ({
-  findById: (id) =>
+  findById: (tenant, id) =>
     run(async () => {
-      const { rows } = await client.query<ImageRow>(`${SELECT_IMAGE} WHERE i.id = $1`, [id]);
+      const { rows } = await client.query<ImageRow>(`${SELECT_IMAGE} WHERE i.id = $1 AND i.tenant = $2`, [id, tenant]);
       return rows[0] ? E.right(toImage(rows[0])) : E.left<NotFound>(imageNotFound(id));
     }),
 
-  listByAlbum: (albumId, { offset, limit }) =>
+  listByAlbum: (tenant, albumId, { offset, limit }) =>
     run(() =>
       client.transaction(async (tx) => {
         // One snapshot for both statements, so the total matches the page.
         await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-        const count = await tx.query<{ total: string | number }>("SELECT count(*) AS total FROM images WHERE album_id = $1", [albumId]);
+        const count = await tx.query<{ total: string | number }>("SELECT count(*) AS total FROM images WHERE tenant = $1 AND album_id = $2", [tenant, albumId]);
         const items = await tx.query<ImageRow>(
-          `${SELECT_IMAGE} WHERE i.album_id = $1 ORDER BY i.created_at DESC, i.id DESC OFFSET $2 LIMIT $3`,
-          [albumId, page(offset), page(limit)],
+          `${SELECT_IMAGE} WHERE i.tenant = $1 AND i.album_id = $2 ORDER BY i.created_at DESC, i.id DESC OFFSET $3 LIMIT $4`,
+          [tenant, albumId, page(offset), page(limit)],
         );
         return E.right({ items: items.rows.map(toImage), total: Number(count.rows[0]?.total ?? 0) });
       }),
@@ -117,14 +117,14 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
               SET title = $3, description = $4, rotation = $5,
                   crop_x = $6, crop_y = $7, crop_w = $8, crop_h = $9,
                   updated_at = $10, version = version + 1
-            WHERE id = $1 AND version = $2
+            WHERE id = $1 AND version = $2 AND tenant = $11
            RETURNING *
          )
          SELECT ${imageColumns("u")}, ${blobColumns("b")} FROM u JOIN blobs b ON b.key = u.blob_key`,
-        [image.id, expectedVersion, ...editParams(image), image.updatedAt],
+        [image.id, expectedVersion, ...editParams(image), image.updatedAt, image.tenant],
       );
       if (rows[0]) return E.right(toImage(rows[0]));
-      const exists = await client.query("SELECT 1 FROM images WHERE id = $1", [image.id]);
+      const exists = await client.query("SELECT 1 FROM images WHERE id = $1 AND tenant = $2", [image.id, image.tenant]);
       return E.left<NotFound | Conflict>(
         exists.rows.length > 0
           ? conflict(`image ${image.id} was modified concurrently (expected version ${expectedVersion})`)
@@ -132,10 +132,10 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
       );
     }),
 
-  remove: (id) =>
+  remove: (tenant, id) =>
     run(() =>
       client.transaction(async (tx) => {
-        const deleted = await tx.query<ImageRow>(`DELETE FROM images i WHERE i.id = $1 RETURNING ${imageColumns("i")}`, [id]);
+        const deleted = await tx.query<ImageRow>(`DELETE FROM images i WHERE i.id = $1 AND i.tenant = $2 RETURNING ${imageColumns("i")}`, [id, tenant]);
         const row = deleted.rows[0];
         if (!row) return E.left<NotFound>(imageNotFound(id));
         // The blob row's lock serializes sibling deletes: exactly one of them sees the count reach zero.

@@ -1,5 +1,5 @@
 import * as E from "fp-ts/lib/Either.js";
-import type { Claims } from "../auth/claims.codec.js";
+import { isSearchToken, type Claims } from "../auth/claims.codec.js";
 import { forbidden, type Forbidden } from "../shared/errors.js";
 
 export const ABILITIES = [
@@ -14,12 +14,28 @@ export const ABILITIES = [
 export type Ability = (typeof ABILITIES)[number];
 export const isAbility = (s: string): s is Ability => (ABILITIES as readonly string[]).includes(s);
 
-/** Album ids are compared exactly; an ability granted on another album grants nothing here. */
+const own = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
+/** What a search token's `q` claim covers: `"*"` is the whole tenant, anything else one album. */
+export const searchTokenCovers = (q: string, albumId: string): boolean => q === "*" || q === albumId;
+
+/**
+ * Album ids are compared exactly; an ability granted on another album grants nothing here. A search
+ * token grants an ability through its top-level flag (a literal `true`), on the albums its `q` covers.
+ */
 export const can = (claims: Claims, albumId: string, ability: Ability): boolean => {
-  const album = claims.abilities && Object.prototype.hasOwnProperty.call(claims.abilities, albumId) ? claims.abilities[albumId] : undefined;
+  if (isSearchToken(claims)) {
+    const flags = claims as Record<string, unknown>;
+    if (searchTokenCovers(claims.q, albumId) && own(flags, ability) && flags[ability] === true) return true;
+  }
+  const album = claims.abilities && own(claims.abilities, albumId) ? claims.abilities[albumId] : undefined;
   const access = album?.Access;
-  return access !== undefined && Object.prototype.hasOwnProperty.call(access, ability) && access[ability] === true;
+  return access !== undefined && own(access, ability) && access[ability] === true;
 };
+
+/** The albums a user token names with `ability`, in claim order. */
+export const albumsWith = (claims: Claims, ability: Ability): string[] =>
+  claims.abilities ? Object.keys(claims.abilities).filter((album) => can(claims, album, ability)) : [];
 
 export const authorize = (claims: Claims, albumId: string, ability: Ability): E.Either<Forbidden, void> =>
   can(claims, albumId, ability) ? E.right(undefined) : E.left(forbidden(`token lacks ${ability} on album ${albumId}`));

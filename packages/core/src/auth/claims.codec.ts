@@ -1,4 +1,5 @@
 import * as t from "io-ts";
+import { DEFAULT_TENANT, type TenantId } from "../shared/ids.js";
 
 /** `{"<album_id>": {"Access": {"image_duplicate": true}}}`: only a literal `true` grants. */
 export const AbilitiesCodec = t.record(t.string, t.partial({ Access: t.record(t.string, t.unknown) }));
@@ -9,9 +10,22 @@ export const AbilitiesCodec = t.record(t.string, t.partial({ Access: t.record(t.
  */
 export const ClaimsCodec = t.intersection([
   t.type({ exp: t.number }),
-  t.partial({ iat: t.number, user_id: t.string, iss: t.string, abilities: AbilitiesCodec }),
+  t.partial({ iat: t.number, nbf: t.number, user_id: t.string, iss: t.string, abilities: AbilitiesCodec, q: t.string }),
 ]);
 export type Claims = t.TypeOf<typeof ClaimsCodec>;
+
+/** The tenant a verified token acts for: its issuer, or the default tenant when it names none. */
+export const tenantOf = (claims: Claims): TenantId => (claims.iss ?? DEFAULT_TENANT) as TenantId;
+
+/** Who creates what a token's request stores. */
+export interface Owner {
+  readonly tenant: TenantId;
+  readonly createdBy: string | null;
+}
+export const ownerOf = (claims: Claims): Owner => ({ tenant: tenantOf(claims), createdBy: claims.user_id ?? null });
+
+/** A search token carries its query (`q`: `"*"` or an album id) and top-level ability flags instead of `abilities`. */
+export const isSearchToken = (claims: Claims): claims is Claims & { readonly q: string } => typeof claims.q === "string";
 
 /** Lifetime of a re-issued token, as in the family's examples (exp - iat = 14400). */
 export const TOKEN_TTL_SECONDS = 4 * 60 * 60;

@@ -1,5 +1,5 @@
 import * as E from "fp-ts/lib/Either.js";
-import type { AlbumId, BlobKey, ImageId } from "../shared/ids.js";
+import type { AlbumId, BlobKey, ImageId, TenantId } from "../shared/ids.js";
 import type { JsonObject } from "../shared/json.js";
 import { invalid, type FieldIssue, type Invalid } from "../shared/errors.js";
 
@@ -28,6 +28,10 @@ export interface BlobRef {
 
 export interface Image {
   readonly id: ImageId;
+  /** The issuer whose token created the image; nothing crosses tenants. */
+  readonly tenant: TenantId;
+  /** `user_id` of the token that created it (uploaded or duplicated); null when unknown. */
+  readonly createdBy: string | null;
   readonly albumId: AlbumId;
   /** The image this one was duplicated from (the root of its family), or null for an original upload. */
   readonly groupId: ImageId | null;
@@ -72,6 +76,8 @@ export const displaySize = (image: Image): { width: number; height: number } => 
 /** What an original image is made of, however its bytes arrived; the rest starts at its defaults. */
 export interface NewImage {
   readonly id: ImageId;
+  readonly tenant: TenantId;
+  readonly createdBy: string | null;
   readonly albumId: AlbumId;
   readonly blob: BlobRef;
   readonly width: number;
@@ -91,6 +97,8 @@ export interface NewImage {
 
 export const newImage = (n: NewImage): Image => ({
   id: n.id,
+  tenant: n.tenant,
+  createdBy: n.createdBy,
   albumId: n.albumId,
   groupId: null,
   blob: n.blob,
@@ -116,9 +124,22 @@ export const newImage = (n: NewImage): Image => ({
   version: 1,
 });
 
-export const duplicateOf = (source: Image, id: ImageId, now: Date): Image => ({
-  ...source,
+/**
+ * The image as it reads in another album: `infos.tags` mirrors the album (as Cloudinary's tags do), so
+ * the old album's tag is replaced by the new one's and any other tag is kept.
+ */
+export const inAlbum = (image: Image, albumId: AlbumId): Image => {
+  if (albumId === image.albumId) return image;
+  const tags = image.infos["tags"];
+  if (!Array.isArray(tags)) return { ...image, albumId };
+  return { ...image, albumId, infos: { ...image.infos, tags: [...new Set(tags.map((t) => (t === image.albumId ? albumId : t)))] } };
+};
+
+/** A copy stays in its source's tenant; `albumId` puts it in another album of that tenant. */
+export const duplicateOf = (source: Image, id: ImageId, now: Date, createdBy: string | null, albumId: AlbumId = source.albumId): Image => ({
+  ...inAlbum(source, albumId),
   id,
+  createdBy,
   groupId: source.groupId ?? source.id,
   createdAt: now,
   updatedAt: now,

@@ -1,7 +1,7 @@
 import type { TaskEither } from "fp-ts/lib/TaskEither.js";
 import type { BlobRef, Image } from "../image/image.js";
 import type { Conflict, NotFound, Unavailable } from "../shared/errors.js";
-import type { AlbumId, BlobKey, ImageId } from "../shared/ids.js";
+import type { AlbumId, BlobKey, ImageId, TenantId } from "../shared/ids.js";
 
 export interface PageRequest {
   readonly offset: number;
@@ -24,9 +24,10 @@ export interface Removal {
  * it either happens whole or not at all.
  */
 export interface ImageRepository {
-  readonly findById: (id: ImageId) => TaskEither<NotFound | Unavailable, Image>;
+  /** An image of `tenant`; another tenant's image is as unknown as a missing one. */
+  readonly findById: (tenant: TenantId, id: ImageId) => TaskEither<NotFound | Unavailable, Image>;
   /** Newest first (created_at, then id, descending). */
-  readonly listByAlbum: (albumId: AlbumId, page: PageRequest) => TaskEither<Unavailable, ImagePage>;
+  readonly listByAlbum: (tenant: TenantId, albumId: AlbumId, page: PageRequest) => TaskEither<Unavailable, ImagePage>;
   /**
    * Records a blob whose bytes are about to be written, with zero references. Written before the bytes,
    * so bytes never exist without a record: an upload that dies half-way leaves a reservation that
@@ -40,13 +41,14 @@ export interface ImageRepository {
   readonly insert: (image: Image) => TaskEither<Conflict | Unavailable, void>;
   /**
    * Stores `copy`, which shares the blob of `sourceId`, and counts the new reference. Holds the source
-   * while doing so: if the source is gone (deleted concurrently), nothing is written and NotFound returns.
+   * while doing so: if the source is gone (deleted concurrently) or belongs to another tenant than
+   * `copy.tenant`, nothing is written and NotFound returns.
    */
   readonly insertCopy: (sourceId: ImageId, copy: Image) => TaskEither<NotFound | Conflict | Unavailable, void>;
-  /** Replaces the mutable fields when the stored version is still `expectedVersion`; bumps the version. */
+  /** Replaces the mutable fields when the stored version (of `image.tenant`) is still `expectedVersion`; bumps the version. */
   readonly update: (image: Image, expectedVersion: number) => TaskEither<NotFound | Conflict | Unavailable, Image>;
   /** Deletes the image and drops its blob reference; a blob reaching zero is reported and awaits `releaseBlob`. */
-  readonly remove: (id: ImageId) => TaskEither<NotFound | Unavailable, Removal>;
+  readonly remove: (tenant: TenantId, id: ImageId) => TaskEither<NotFound | Unavailable, Removal>;
   /**
    * After an `insert` whose outcome is unknown (the connection failed around COMMIT): turns the blob's
    * reservation into a plain zero-reference record (or records one) unless an image holds it. Waits

@@ -22,3 +22,14 @@ export type AlbumId = t.TypeOf<typeof AlbumId>;
 /** Blob keys are chosen by the core (one per upload) and must be safe as a path segment or object key. */
 export const BlobKey = t.brand(t.string, (s): s is t.Branded<string, BlobKeyBrand> => BLOB.test(s), "BlobKey");
 export type BlobKey = t.TypeOf<typeof BlobKey>;
+
+interface TenantIdBrand {
+  readonly TenantId: unique symbol;
+}
+/**
+ * A tenant is a token issuer (`iss`). Tokens without `iss` belong to the default tenant, stored as the
+ * empty string, which no configured issuer can be.
+ */
+export const TenantId = t.brand(t.string, (s): s is t.Branded<string, TenantIdBrand> => s === "" || ALBUM.test(s), "TenantId");
+export type TenantId = t.TypeOf<typeof TenantId>;
+export const DEFAULT_TENANT = "" as TenantId;

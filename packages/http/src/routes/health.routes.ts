@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from "express";
-import type { BlobKey, ImageId } from "@image-api/core";
+import { DEFAULT_TENANT, type BlobKey, type ImageId } from "@image-api/core";
 import type { AppDeps } from "../deps.js";
 import { sendJson } from "../send.js";
 
@@ -20,7 +20,7 @@ export interface Probes {
 
 export const defaultProbes = (deps: Pick<AppDeps, "images" | "blobs">): Probes => ({
   database: async () => {
-    const r = await deps.images.findById(PROBE_ID)();
+    const r = await deps.images.findById(DEFAULT_TENANT, PROBE_ID)();
     return !(r._tag === "Left" && r.left._tag === "Unavailable");
   },
   storage: async () => (await deps.blobs.exists(PROBE_KEY)())._tag === "Right",

@@ -1,10 +1,12 @@
 import {
+  DEFAULT_TENANT,
   duplicateOf,
   type AlbumId,
   type BlobKey,
   type Image,
   type ImageId,
   type ImageRepository,
+  type TenantId,
   type JsonObject,
 } from "@image-api/core";
 import * as E from "fp-ts/lib/Either.js";
@@ -25,6 +27,9 @@ const failure = async (te: TaskEither<Tagged, unknown>): Promise<string> => {
   if (E.isRight(result)) throw new Error("expected a failure, got success");
   return result.left._tag;
 };
+
+/** The tenant most cases work in. */
+const T = DEFAULT_TENANT;
 
 const newId = () => testUuid() as ImageId;
 const at = (iso: string) => new Date(iso);
@@ -85,7 +90,7 @@ const family = async (repo: ImageRepository, n: number): Promise<{ source: Image
   await right(repo.insert(source));
   const copies: Image[] = [];
   for (let i = 0; i < n; i++) {
-    const copy = duplicateOf(source, newId(), at(`2026-01-01T00:00:0${i % 10}.000Z`));
+    const copy = duplicateOf(source, newId(), at(`2026-01-01T00:00:0${i % 10}.000Z`), null);
     await right(repo.insertCopy(source.id, copy));
     copies.push(copy);
   }
@@ -104,7 +109,7 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       const image = richImage();
       expect(JSON.stringify(image.metadatas).length).toBeGreaterThan(100_000);
       await right(repo.insert(image));
-      const found = await right(repo.findById(image.id));
+      const found = await right(repo.findById(T, image.id));
       expect(found).toStrictEqual(image);
       expect(found.createdAt).toBeInstanceOf(Date);
       expect(found.takenAt?.toISOString()).toBe("2018-07-14T12:34:56.789Z");
@@ -114,13 +119,13 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
     test("round-trips an image whose optional fields are all null or empty", async ({ repo }) => {
       const image = anImage({ infos: {}, gpsHtml: null, gpsIp: null, gpsExifs: null, title: null, description: null });
       await right(repo.insert(image));
-      expect(await right(repo.findById(image.id))).toStrictEqual(image);
+      expect(await right(repo.findById(T, image.id))).toStrictEqual(image);
     });
 
     test("keeps the key order of the JSON fields, which clients see as stored", async ({ repo }) => {
       const image = anImage({ exifs: { zeta: 1, alpha: 2, mid: { b: 1, a: 2 } } });
       await right(repo.insert(image));
-      const found = await right(repo.findById(image.id));
+      const found = await right(repo.findById(T, image.id));
       expect(Object.keys(found.infos)).toEqual(Object.keys(image.infos));
       expect(JSON.stringify(found.exifs)).toBe(JSON.stringify(image.exifs));
     });
@@ -130,13 +135,13 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       const snapshot = structuredClone(image);
       await right(repo.insert(image));
       (image.infos as { [k: string]: unknown })["width"] = 2;
-      const first = await right(repo.findById(image.id));
+      const first = await right(repo.findById(T, image.id));
       (first.infos as { [k: string]: unknown })["height"] = 1;
-      expect(await right(repo.findById(image.id))).toStrictEqual(snapshot);
+      expect(await right(repo.findById(T, image.id))).toStrictEqual(snapshot);
     });
 
     test("findById of an unknown id is NotFound", async ({ repo }) => {
-      expect(await failure(repo.findById(newId()))).toBe("NotFound");
+      expect(await failure(repo.findById(T, newId()))).toBe("NotFound");
     });
 
     test("a new image's blob starts with one reference; unknown blobs have none", async ({ repo }) => {
@@ -151,7 +156,7 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       await right(repo.insert(image));
       const clash = anImage({ id: image.id, filename: "other" });
       expect(await failure(repo.insert(clash))).toBe("Conflict");
-      expect(await right(repo.findById(image.id))).toStrictEqual(image);
+      expect(await right(repo.findById(T, image.id))).toStrictEqual(image);
       // The clash's blob row would have been written first: it must be rolled back with the image.
       expect(await right(repo.blobReferences(clash.blob.key))).toBe(0);
     });
@@ -161,7 +166,7 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       await right(repo.insert(image));
       const clash = anImage({ blob: image.blob });
       expect(await failure(repo.insert(clash))).toBe("Conflict");
-      expect(await failure(repo.findById(clash.id))).toBe("NotFound");
+      expect(await failure(repo.findById(T, clash.id))).toBe("NotFound");
       expect(await right(repo.blobReferences(image.blob.key))).toBe(1);
     });
   });
@@ -181,17 +186,17 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
         await right(repo.insert(image));
 
       const ids = (page: { items: readonly Image[] }) => page.items.map((i) => i.id);
-      const all = await right(repo.listByAlbum(newest.albumId, { offset: 0, limit: 50 }));
+      const all = await right(repo.listByAlbum(T, newest.albumId, { offset: 0, limit: 50 }));
       expect(ids(all)).toEqual([newest.id, middle.id, tieHi.id, tieLo.id, oldest.id]);
       expect(all.total).toBe(5);
       expect(all.items[0]).toStrictEqual(newest);
 
-      const second = await right(repo.listByAlbum(newest.albumId, { offset: 2, limit: 2 }));
+      const second = await right(repo.listByAlbum(T, newest.albumId, { offset: 2, limit: 2 }));
       expect(ids(second)).toEqual([tieHi.id, tieLo.id]);
       expect(second.total).toBe(5);
-      const last = await right(repo.listByAlbum(newest.albumId, { offset: 4, limit: 2 }));
+      const last = await right(repo.listByAlbum(T, newest.albumId, { offset: 4, limit: 2 }));
       expect(ids(last)).toEqual([oldest.id]);
-      const beyond = await right(repo.listByAlbum(newest.albumId, { offset: 10, limit: 2 }));
+      const beyond = await right(repo.listByAlbum(T, newest.albumId, { offset: 10, limit: 2 }));
       expect(beyond).toEqual({ items: [], total: 5 });
     });
 
@@ -200,10 +205,10 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       const theirs = anImage({ albumId: OTHER });
       await right(repo.insert(mine));
       await right(repo.insert(theirs));
-      const other = await right(repo.listByAlbum(OTHER, { offset: 0, limit: 10 }));
+      const other = await right(repo.listByAlbum(T, OTHER, { offset: 0, limit: 10 }));
       expect(other.items.map((i) => i.id)).toEqual([theirs.id]);
       expect(other.total).toBe(1);
-      expect(await right(repo.listByAlbum("nobody" as AlbumId, { offset: 0, limit: 10 }))).toEqual({ items: [], total: 0 });
+      expect(await right(repo.listByAlbum(T, "nobody" as AlbumId, { offset: 0, limit: 10 }))).toEqual({ items: [], total: 0 });
     });
   });
 
@@ -211,16 +216,16 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
     test("insertCopy stores the copy on the source's blob and counts the reference", async ({ repo }) => {
       const source = richImage();
       await right(repo.insert(source));
-      const copy = duplicateOf(source, newId(), at("2026-05-01T10:00:00.123Z"));
+      const copy = duplicateOf(source, newId(), at("2026-05-01T10:00:00.123Z"), null);
       await right(repo.insertCopy(source.id, copy));
 
-      expect(await right(repo.findById(copy.id))).toStrictEqual(copy);
-      expect(await right(repo.findById(source.id))).toStrictEqual(source);
+      expect(await right(repo.findById(T, copy.id))).toStrictEqual(copy);
+      expect(await right(repo.findById(T, source.id))).toStrictEqual(source);
       expect(await right(repo.blobReferences(source.blob.key))).toBe(2);
 
-      const copyOfCopy = duplicateOf(copy, newId(), at("2026-05-01T10:00:01.000Z"));
+      const copyOfCopy = duplicateOf(copy, newId(), at("2026-05-01T10:00:01.000Z"), null);
       await right(repo.insertCopy(copy.id, copyOfCopy));
-      const found = await right(repo.findById(copyOfCopy.id));
+      const found = await right(repo.findById(T, copyOfCopy.id));
       expect(found.blob).toStrictEqual(source.blob);
       expect(found.groupId).toBe(source.groupId);
       expect(await right(repo.blobReferences(source.blob.key))).toBe(3);
@@ -229,19 +234,19 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
     test("insertCopy of a missing source is NotFound and writes nothing", async ({ repo }) => {
       const other = anImage();
       await right(repo.insert(other));
-      const copy = duplicateOf(other, newId(), at("2026-05-01T10:00:00.000Z"));
+      const copy = duplicateOf(other, newId(), at("2026-05-01T10:00:00.000Z"), null);
       expect(await failure(repo.insertCopy(newId(), copy))).toBe("NotFound");
-      expect(await failure(repo.findById(copy.id))).toBe("NotFound");
+      expect(await failure(repo.findById(T, copy.id))).toBe("NotFound");
       expect(await right(repo.blobReferences(other.blob.key))).toBe(1);
-      expect((await right(repo.listByAlbum(other.albumId, { offset: 0, limit: 10 }))).total).toBe(1);
+      expect((await right(repo.listByAlbum(T, other.albumId, { offset: 0, limit: 10 }))).total).toBe(1);
     });
 
     test("insertCopy onto an existing id is a Conflict and leaves the count alone", async ({ repo }) => {
       const { source, copies } = await family(repo, 1);
-      const clash = duplicateOf(source, copies[0]!.id, at("2026-05-01T10:00:00.000Z"));
+      const clash = duplicateOf(source, copies[0]!.id, at("2026-05-01T10:00:00.000Z"), null);
       expect(await failure(repo.insertCopy(source.id, clash))).toBe("Conflict");
       expect(await right(repo.blobReferences(source.blob.key))).toBe(2);
-      expect(await right(repo.findById(copies[0]!.id))).toStrictEqual(copies[0]);
+      expect(await right(repo.findById(T, copies[0]!.id))).toStrictEqual(copies[0]);
     });
   });
 
@@ -272,7 +277,7 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
         version: image.version + 1,
       };
       expect(updated).toStrictEqual(expected);
-      expect(await right(repo.findById(image.id))).toStrictEqual(expected);
+      expect(await right(repo.findById(T, image.id))).toStrictEqual(expected);
 
       const uncropped = await right(repo.update({ ...updated, crop: null, title: null }, updated.version));
       expect(uncropped.crop).toBeNull();
@@ -285,7 +290,7 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       await right(repo.insert(image));
       const first = await right(repo.update({ ...image, title: "first" }, 1));
       expect(await failure(repo.update({ ...image, title: "stale" }, 1))).toBe("Conflict");
-      expect(await right(repo.findById(image.id))).toStrictEqual(first);
+      expect(await right(repo.findById(T, image.id))).toStrictEqual(first);
     });
 
     test("updating a missing image is NotFound", async ({ repo }) => {
@@ -301,7 +306,7 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       const winners = results.filter(E.isRight);
       expect(winners).toHaveLength(1);
       expect(results.filter(E.isLeft).map((r) => r.left._tag)).toEqual(Array(7).fill("Conflict"));
-      const stored = await right(repo.findById(image.id));
+      const stored = await right(repo.findById(T, image.id));
       expect(stored.version).toBe(2);
       expect(stored.title).toBe(winners[0]!.right.title);
     });
@@ -311,16 +316,16 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
     test("returns the removed image and reports its blob when it was the only reference", async ({ repo }) => {
       const image = richImage();
       await right(repo.insert(image));
-      const removal = await right(repo.remove(image.id));
+      const removal = await right(repo.remove(T, image.id));
       expect(removal).toStrictEqual({ image, orphanedBlob: image.blob.key });
-      expect(await failure(repo.findById(image.id))).toBe("NotFound");
-      expect((await right(repo.listByAlbum(image.albumId, { offset: 0, limit: 10 }))).total).toBe(0);
+      expect(await failure(repo.findById(T, image.id))).toBe("NotFound");
+      expect((await right(repo.listByAlbum(T, image.albumId, { offset: 0, limit: 10 }))).total).toBe(0);
       expect(await right(repo.blobReferences(image.blob.key))).toBe(0);
       expect(await right(repo.orphanedBlobs())).toEqual([image.blob.key]);
     });
 
     test("removing an unknown id is NotFound", async ({ repo }) => {
-      expect(await failure(repo.remove(newId()))).toBe("NotFound");
+      expect(await failure(repo.remove(T, newId()))).toBe("NotFound");
     });
 
     test("only the removal of the last reference reports the blob, whatever the order", async ({ repo }) => {
@@ -330,7 +335,7 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
         const reports: (BlobKey | null)[] = [];
         const counts: number[] = [];
         for (const index of order) {
-          reports.push((await right(repo.remove(members[index]!.id))).orphanedBlob);
+          reports.push((await right(repo.remove(T, members[index]!.id))).orphanedBlob);
           counts.push(await right(repo.blobReferences(source.blob.key)));
         }
         expect(reports, `order ${order.join(",")}`).toEqual([null, null, source.blob.key]);
@@ -339,13 +344,61 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
     });
   });
 
+  describe("tenants", () => {
+    const A = "tenant-a" as TenantId;
+    const B = "tenant-b" as TenantId;
+    /** The same album id in two tenants, one image each. */
+    const twoTenants = async (repo: ImageRepository) => {
+      const a = anImage({ tenant: A, createdBy: "user-a" });
+      const b = anImage({ tenant: B, createdBy: "user-b", albumId: a.albumId });
+      await right(repo.insert(a));
+      await right(repo.insert(b));
+      return { a, b };
+    };
+
+    test("keep the tenant and creator of an image", async ({ repo }) => {
+      const { a } = await twoTenants(repo);
+      const found = await right(repo.findById(A, a.id));
+      expect(found.tenant).toBe(A);
+      expect(found.createdBy).toBe("user-a");
+    });
+
+    test("never find, list, copy, update or remove another tenant's image, even in an album of the same id", async ({ repo }) => {
+      const { a, b } = await twoTenants(repo);
+      expect(await failure(repo.findById(B, a.id))).toBe("NotFound");
+      expect(await failure(repo.findById(T, a.id))).toBe("NotFound");
+      const listedA = await right(repo.listByAlbum(A, a.albumId, { offset: 0, limit: 10 }));
+      expect(listedA.items.map((i) => i.id)).toEqual([a.id]);
+      expect(listedA.total).toBe(1);
+      expect((await right(repo.listByAlbum(T, a.albumId, { offset: 0, limit: 10 }))).total).toBe(0);
+      // A copy made by tenant B that names tenant A's image as its source.
+      const stolen = duplicateOf(a, newId(), at("2026-05-01T10:00:00.000Z"), "user-b");
+      expect(await failure(repo.insertCopy(a.id, { ...stolen, tenant: B }))).toBe("NotFound");
+      expect(await right(repo.blobReferences(a.blob.key))).toBe(1);
+      expect(await failure(repo.update({ ...a, tenant: B, title: "taken over" }, a.version))).toBe("NotFound");
+      expect(await failure(repo.remove(B, a.id))).toBe("NotFound");
+      expect(await right(repo.findById(A, a.id))).toStrictEqual(a);
+      expect(await right(repo.findById(B, b.id))).toStrictEqual(b);
+    });
+
+    test("copy within the tenant, keeping the copy in the source's tenant", async ({ repo }) => {
+      const { a } = await twoTenants(repo);
+      const copy = duplicateOf(a, newId(), at("2026-05-01T10:00:00.000Z"), "user-a2");
+      await right(repo.insertCopy(a.id, copy));
+      const found = await right(repo.findById(A, copy.id));
+      expect(found.tenant).toBe(A);
+      expect(found.createdBy).toBe("user-a2");
+      expect(await right(repo.blobReferences(a.blob.key))).toBe(2);
+    });
+  });
+
   describe("orphaned blobs", () => {
     test("lists zero-reference blobs until they are released", async ({ repo }) => {
       expect(await right(repo.orphanedBlobs())).toEqual([]);
       const [a, b, live] = [anImage(), anImage(), anImage()];
       for (const image of [a, b, live]) await right(repo.insert(image));
-      await right(repo.remove(a.id));
-      await right(repo.remove(b.id));
+      await right(repo.remove(T, a.id));
+      await right(repo.remove(T, b.id));
       expect([...(await right(repo.orphanedBlobs()))].sort()).toEqual([a.blob.key, b.blob.key].sort());
 
       await right(repo.releaseBlob(a.blob.key));
@@ -360,9 +413,9 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       const { source, copies } = await family(repo, 1);
       await right(repo.releaseBlob(source.blob.key));
       expect(await right(repo.blobReferences(source.blob.key))).toBe(2);
-      expect(await right(repo.findById(copies[0]!.id))).toStrictEqual(copies[0]);
-      await right(repo.remove(source.id));
-      expect((await right(repo.remove(copies[0]!.id))).orphanedBlob).toBe(source.blob.key);
+      expect(await right(repo.findById(T, copies[0]!.id))).toStrictEqual(copies[0]);
+      await right(repo.remove(T, source.id));
+      expect((await right(repo.remove(T, copies[0]!.id))).orphanedBlob).toBe(source.blob.key);
     });
   });
 
@@ -386,7 +439,7 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       expect(await right(repo.blobReferences(image.blob.key))).toBe(1);
       expect(await right(repo.orphanedBlobs(later))).toEqual([]);
       // The stored blob is the inserted image's, not the provisional one.
-      expect((await right(repo.findById(image.id))).blob).toStrictEqual(image.blob);
+      expect((await right(repo.findById(T, image.id))).blob).toStrictEqual(image.blob);
     });
 
     test("a key cannot be reserved twice, nor once held", async ({ repo }) => {
@@ -402,10 +455,10 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
     test("an image cannot take over a released or held blob", async ({ repo }) => {
       const first = anImage();
       await right(repo.insert(first));
-      await right(repo.remove(first.id));
+      await right(repo.remove(T, first.id));
       const second = anImage({ blob: first.blob });
       expect(await failure(repo.insert(second))).toBe("Conflict");
-      expect(await failure(repo.findById(second.id))).toBe("NotFound");
+      expect(await failure(repo.findById(T, second.id))).toBe("NotFound");
     });
 
     test("abandoning a reservation makes it an orphan at once", async ({ repo }) => {
@@ -434,7 +487,7 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       expect(await right(repo.abandonBlob(committed.blob))).toBe(false);
       expect(await right(repo.blobReferences(committed.blob.key))).toBe(1);
       expect(await right(repo.orphanedBlobs())).toEqual([]);
-      expect(await right(repo.findById(committed.id))).toStrictEqual(committed);
+      expect(await right(repo.findById(T, committed.id))).toStrictEqual(committed);
     });
 
     test("an insert racing the abandon is decided one way only", async ({ repo }) => {
@@ -453,11 +506,11 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
     test("20 simultaneous duplicates of one image are all stored and counted", async ({ repo }) => {
       const source = anImage();
       await right(repo.insert(source));
-      const copies = Array.from({ length: 20 }, (_, i) => duplicateOf(source, newId(), at(`2026-01-01T00:00:${String(i).padStart(2, "0")}.000Z`)));
+      const copies = Array.from({ length: 20 }, (_, i) => duplicateOf(source, newId(), at(`2026-01-01T00:00:${String(i).padStart(2, "0")}.000Z`), null));
       const results = await Promise.all(copies.map((c) => repo.insertCopy(source.id, c)()));
       expect(results.filter(E.isLeft)).toEqual([]);
       expect(await right(repo.blobReferences(source.blob.key))).toBe(21);
-      const listed = await right(repo.listByAlbum(source.albumId, { offset: 0, limit: 100 }));
+      const listed = await right(repo.listByAlbum(T, source.albumId, { offset: 0, limit: 100 }));
       expect(listed.total).toBe(21);
       expect(new Set(listed.items.map((i) => i.id))).toEqual(new Set([source.id, ...copies.map((c) => c.id)]));
     });
@@ -467,11 +520,11 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       for (let round = 0; round < 24; round++) {
         const source = anImage();
         await right(repo.insert(source));
-        const copies = [0, 1].map(() => duplicateOf(source, newId(), at("2026-01-01T00:00:00.000Z")));
+        const copies = [0, 1].map(() => duplicateOf(source, newId(), at("2026-01-01T00:00:00.000Z"), null));
         // Rotate the removal's position so either side gets the chance to go first.
         const tasks = [repo.insertCopy(source.id, copies[0]!), repo.insertCopy(source.id, copies[1]!)];
         const removeAt = round % 3;
-        const all = [...tasks.slice(0, removeAt), repo.remove(source.id), ...tasks.slice(removeAt)];
+        const all = [...tasks.slice(0, removeAt), repo.remove(T, source.id), ...tasks.slice(removeAt)];
         const results = await Promise.all(all.map((t) => (t as TaskEither<Tagged, unknown>)()));
         const removal = results[removeAt]!;
         const copyResults = results.filter((_, i) => i !== removeAt);
@@ -482,16 +535,16 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
           const copy = copies[i]!;
           if (E.isLeft(result)) {
             expect(result.left._tag).toBe("NotFound");
-            expect(await failure(repo.findById(copy.id))).toBe("NotFound");
+            expect(await failure(repo.findById(T, copy.id))).toBe("NotFound");
             outcomes.missed++;
           } else {
-            expect(await right(repo.findById(copy.id))).toStrictEqual(copy);
+            expect(await right(repo.findById(T, copy.id))).toStrictEqual(copy);
             expect(await right(repo.blobReferences(source.blob.key))).toBeGreaterThan(0);
             outcomes.copied++;
           }
         }
         for (const [i, result] of copyResults.entries())
-          if (E.isRight(result)) reports.push((await right(repo.remove(copies[i]!.id))).orphanedBlob);
+          if (E.isRight(result)) reports.push((await right(repo.remove(T, copies[i]!.id))).orphanedBlob);
 
         expect(reports.filter((r) => r !== null)).toEqual([source.blob.key]);
         expect(await right(repo.blobReferences(source.blob.key))).toBe(0);
@@ -504,7 +557,7 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
 
     test("removing all members of a family at once reports the blob exactly once", async ({ repo }) => {
       const { source, copies } = await family(repo, 9);
-      const removals = await Promise.all([source, ...copies].map((m) => right(repo.remove(m.id))));
+      const removals = await Promise.all([source, ...copies].map((m) => right(repo.remove(T, m.id))));
       expect(removals.map((r) => r.orphanedBlob).filter((k) => k !== null)).toEqual([source.blob.key]);
       expect(await right(repo.blobReferences(source.blob.key))).toBe(0);
       expect(await right(repo.orphanedBlobs())).toEqual([source.blob.key]);

@@ -36,7 +36,7 @@ export const deleteImage =
   (caller: Claims, id: string): TE.TaskEither<NotFound | Forbidden | Unavailable, Image> =>
     pipe(
       findAuthorized(deps.images)(caller, id, "image_delete"),
-      TE.chainW((image) => deps.images.remove(image.id)),
+      TE.chainW((image) => deps.images.remove(image.tenant, image.id)),
       TE.chainFirstTaskK((removal) => (removal.orphanedBlob ? releaseBlob(deps)(removal.orphanedBlob) : T.of(true))),
       TE.map((removal) => removal.image),
     );

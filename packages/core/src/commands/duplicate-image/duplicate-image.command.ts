@@ -27,7 +27,7 @@ export const duplicateImage =
     pipe(
       findAuthorized(deps.images)(caller, sourceId, "image_duplicate"),
       TE.chainW((source) => {
-        const copy = duplicateOf(source, deps.ids.uuid() as ImageId, deps.clock.now());
+        const copy = duplicateOf(source, deps.ids.uuid() as ImageId, deps.clock.now(), caller.user_id ?? null);
         return pipe(
           deps.images.insertCopy(source.id, copy),
           TE.map(() => copy),

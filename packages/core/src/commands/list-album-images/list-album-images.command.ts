@@ -1,6 +1,6 @@
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { can } from "../../album/ability.policy.js";
-import type { Claims } from "../../auth/claims.codec.js";
+import { tenantOf, type Claims } from "../../auth/claims.codec.js";
 import type { ImagePage, ImageRepository } from "../../ports/image-repository.port.js";
 import { invalid, notFound, type FieldIssue, type Invalid, type NotFound, type Unavailable } from "../../shared/errors.js";
 import { AlbumId } from "../../shared/ids.js";
@@ -35,5 +35,5 @@ export const listAlbumImages =
     const issues = pagingIssues(input);
     if (issues.length > 0) return TE.left(invalid(issues));
     if (!can(caller, input.albumId, "image_list")) return TE.right(EMPTY);
-    return deps.images.listByAlbum(input.albumId, { offset: (input.page - 1) * input.perPage, limit: input.perPage });
+    return deps.images.listByAlbum(tenantOf(caller), input.albumId, { offset: (input.page - 1) * input.perPage, limit: input.perPage });
   };

@@ -2,7 +2,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { authorize } from "../../album/ability.policy.js";
-import type { Claims } from "../../auth/claims.codec.js";
+import { ownerOf, type Claims, type Owner } from "../../auth/claims.codec.js";
 import { DESCRIPTION_MAX, newImage, TITLE_MAX, validateMetadatas, validateText, type Image } from "../../image/image.js";
 import type { Clock } from "../../ports/clock.port.js";
 import type { ExternalAsset, ExternalUploadVerifier } from "../../ports/external-upload.port.js";
@@ -41,13 +41,15 @@ const validate = (input: RegisterUploadInput): E.Either<Invalid, void> => {
 };
 
 export const buildRegisteredImage = (
-  input: RegisterUploadInput & { readonly albumId: AlbumId },
+  input: RegisterUploadInput & { readonly albumId: AlbumId } & Owner,
   asset: ExternalAsset,
   id: ImageId,
   now: Date,
 ): Image =>
   newImage({
     id,
+    tenant: input.tenant,
+    createdBy: input.createdBy,
     albumId: input.albumId,
     blob: asset.blob,
     width: asset.width,
@@ -79,7 +81,7 @@ export const registerUpload =
       TE.fromEither(authorize(caller, albumId, "image_upload")),
       TE.chainEitherKW(() => validate(input)),
       TE.chainW(() => deps.uploads.verify(input.upload)),
-      TE.map((asset) => buildRegisteredImage({ ...input, albumId }, asset, deps.ids.uuid() as ImageId, deps.clock.now())),
+      TE.map((asset) => buildRegisteredImage({ ...input, albumId, ...ownerOf(caller) }, asset, deps.ids.uuid() as ImageId, deps.clock.now())),
       TE.chainW((image) =>
         pipe(
           deps.images.insert(image),

@@ -2,7 +2,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { authorize, authorizeAny, type Ability } from "../../album/ability.policy.js";
-import type { Claims } from "../../auth/claims.codec.js";
+import { tenantOf, type Claims } from "../../auth/claims.codec.js";
 import { applyChanges, changedAspects, type Image, type ImageChanges } from "../../image/image.js";
 import type { Clock } from "../../ports/clock.port.js";
 import type { ImageRepository } from "../../ports/image-repository.port.js";
@@ -53,7 +53,7 @@ export const updateImage =
     // Changes are absolute values, so re-applying them to a newer version after a lost race is safe.
     const attempt = (left: number): TE.TaskEither<UpdateImageError, Image> =>
       pipe(
-        deps.images.findById(id),
+        deps.images.findById(tenantOf(caller), id),
         TE.chainFirstW((image) => TE.fromEither(authorizeAny(caller, image.albumId, sent))),
         TE.chainW((image) =>
           pipe(

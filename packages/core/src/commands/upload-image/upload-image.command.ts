@@ -4,7 +4,7 @@ import * as T from "fp-ts/lib/Task.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { releaseBlob } from "../delete-image/delete-image.command.js";
 import { authorize } from "../../album/ability.policy.js";
-import type { Claims } from "../../auth/claims.codec.js";
+import { ownerOf, type Claims, type Owner } from "../../auth/claims.codec.js";
 import { type BlobRef, DESCRIPTION_MAX, newImage, TITLE_MAX, validateMetadatas, validateText, type Image } from "../../image/image.js";
 import type { BlobStore, StoredBlob } from "../../ports/blob-store.port.js";
 import type { Clock } from "../../ports/clock.port.js";
@@ -89,7 +89,7 @@ const validate = (input: UploadImageInput, maxBytes: number): E.Either<Invalid |
 const isoSeconds = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export const buildUploadedImage = (
-  input: UploadImageInput & { readonly albumId: AlbumId },
+  input: UploadImageInput & { readonly albumId: AlbumId } & Owner,
   seen: Inspection,
   ids: { readonly id: ImageId; readonly key: BlobKey },
   stored: { readonly bytes: number; readonly version: number },
@@ -112,6 +112,8 @@ export const buildUploadedImage = (
   };
   return newImage({
     id: ids.id,
+    tenant: input.tenant,
+    createdBy: input.createdBy,
     albumId: input.albumId,
     blob: { key: ids.key, format: seen.format, contentType: seen.contentType, bytes: stored.bytes, etag: seen.etag, version: stored.version },
     width: seen.width,
@@ -193,7 +195,7 @@ export const uploadImage =
               TE.orElseW((e) => discard<typeof e, StoredBlob>(deps, ids.key, e)),
             ),
           ),
-          TE.map((stored) => buildUploadedImage({ ...input, albumId }, seen, ids, stored, deps.clock.now())),
+          TE.map((stored) => buildUploadedImage({ ...input, albumId, ...ownerOf(caller) }, seen, ids, stored, deps.clock.now())),
           TE.chainW(insertOrDiscard(deps)),
         );
       }),
