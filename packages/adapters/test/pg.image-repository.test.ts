@@ -1,5 +1,5 @@
 import { DEFAULT_TENANT } from "@image-api/core";
-import { anImage, freeLoopbackPort, imageRepositoryContract } from "@image-api/testkit";
+import { anImage, freeLoopbackPort, idempotencyContract, imageRepositoryContract } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, test as base } from "vitest";
 import { createPgPoolClient, migrate, postgresImageRepository, type SqlClient } from "../src/postgres/index.js";
@@ -34,6 +34,7 @@ if (!url) {
   const test = repositoryTest(() => shared);
 
   describe("pg image repository", () => imageRepositoryContract(test));
+  describe("pg idempotency keys", () => idempotencyContract(test));
 
   describe("pg migrations", () => {
     test("instances starting together apply each migration once; later runs apply nothing", async () => {

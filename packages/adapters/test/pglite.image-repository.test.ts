@@ -2,7 +2,7 @@ import { DEFAULT_TENANT } from "@image-api/core";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { anImage, imageRepositoryContract } from "@image-api/testkit";
+import { anImage, idempotencyContract, imageRepositoryContract } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { createPgliteClient, migrate, postgresImageRepository, type SqlClient } from "../src/postgres/index.js";
@@ -25,6 +25,7 @@ afterAll(() => shared.close());
 const test = repositoryTest(() => shared);
 
 describe("PGlite image repository", () => imageRepositoryContract(test));
+describe("PGlite idempotency keys", () => idempotencyContract(test));
 
 describe("PGlite migrations", () => {
   test("concurrent runs apply each migration once, later runs apply nothing, a failing one leaves no trace", async () => {

@@ -1,8 +1,8 @@
-import { type Image, type ImageRepository, DEFAULT_TENANT } from "@image-api/core";
+import { type IdempotencyStore, type Image, type ImageRepository, DEFAULT_TENANT } from "@image-api/core";
 import { anImage } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { expect, test as base } from "vitest";
-import { migrate, MIGRATIONS, postgresImageRepository, type SqlClient } from "../src/postgres/index.js";
+import { migrate, MIGRATIONS, postgresIdempotencyStore, postgresImageRepository, type SqlClient } from "../src/postgres/index.js";
 
 /** Checks the pg and PGlite test files share: the same SQL runs on both, so it must behave the same. */
 
@@ -11,10 +11,14 @@ export const ALL_VERSIONS = MIGRATIONS.map((m) => m.version);
 
 /** A test whose `repo` works on `client()`, emptied first: one migrated database serves a whole file. */
 export const repositoryTest = (client: () => SqlClient) =>
-  base.extend<{ repo: ImageRepository }>({
+  base.extend<{ repo: ImageRepository; idempotency: IdempotencyStore }>({
     repo: async ({}, use) => {
-      await client().exec("TRUNCATE images, blobs");
+      await client().exec("TRUNCATE images, blobs, idempotency_keys");
       await use(postgresImageRepository(client()));
+    },
+    idempotency: async ({ repo }, use) => {
+      void repo; // emptied with the repository's tables
+      await use(postgresIdempotencyStore(client()));
     },
   });
 
@@ -48,6 +52,9 @@ export const expectEveryCallUnavailable = async (client: SqlClient, image: Image
     insertCopy: repo.insertCopy(image.id, anImage()),
     update: repo.update(image, 1),
     remove: repo.remove(DEFAULT_TENANT, image.id),
+    removeAll: repo.removeAll(DEFAULT_TENANT, [image.id], { kind: "tenant" }),
+    move: repo.move(DEFAULT_TENANT, [{ id: image.id, to: image.albumId }], { kind: "tenant" }, new Date()),
+    claim: postgresIdempotencyStore(client).claim({ tenant: DEFAULT_TENANT, userId: "", key: "k" }, "f", new Date(), { expiredBefore: new Date(0), abandonedBefore: new Date(0) }),
     abandonBlob: repo.abandonBlob(image.blob),
     releaseBlob: repo.releaseBlob(image.blob.key),
     orphanedBlobs: repo.orphanedBlobs(),
@@ -55,7 +62,7 @@ export const expectEveryCallUnavailable = async (client: SqlClient, image: Image
     migrate: migrate(client),
   };
   for (const [name, call] of Object.entries(calls)) {
-    const result = await call();
+    const result: E.Either<{ readonly _tag: string }, unknown> = await call();
     expect(E.isLeft(result) && result.left._tag, name).toBe("Unavailable");
   }
 };

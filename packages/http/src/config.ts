@@ -77,6 +77,45 @@ const keyList = new t.Type<string[], string, unknown>(
   (keys) => keys.join(","),
 );
 
+/**
+ * `iss=secret` pairs, comma-separated: the HS256 secrets of the tenants keyed by a token's issuer. An
+ * issuer listed again gains a secret it verifies with (rotation); its first one signs. Problems name
+ * entries by position only: a malformed entry may well be a secret.
+ */
+const issuerSecrets = new t.Type<ReadonlyMap<string, readonly string[]>, string, unknown>(
+  "IssuerSecrets",
+  (u): u is ReadonlyMap<string, readonly string[]> => u instanceof Map,
+  (u, c) => {
+    const entries = typeof u === "string" ? u.split(",").map((e) => e.trim()).filter(Boolean) : [];
+    const problems: string[] = entries.length === 0 ? ["no pair given"] : [];
+    const byIssuer = new Map<string, string[]>();
+    const ownerOf = new Map<string, string>();
+    for (const [i, entry] of entries.entries()) {
+      const at = `entry ${i + 1}`;
+      const eq = entry.indexOf("=");
+      if (eq < 0) {
+        problems.push(`${at} is not iss=secret`);
+        continue;
+      }
+      const iss = entry.slice(0, eq).trim();
+      const secret = entry.slice(eq + 1).trim();
+      if (iss === "") problems.push(`${at} has an empty iss`);
+      else if (/[\s\p{Cc}]/u.test(iss)) problems.push(`${at} has spaces or control characters in its iss`);
+      if (secret.length < 32) problems.push(`${at} has a secret shorter than 32 characters`);
+      const owner = ownerOf.get(secret);
+      if (owner !== undefined && owner !== iss) problems.push(`${at} reuses another issuer's secret (each tenant needs its own)`);
+      ownerOf.set(secret, iss);
+      const secrets = byIssuer.get(iss) ?? [];
+      if (!secrets.includes(secret)) secrets.push(secret);
+      byIssuer.set(iss, secrets);
+    }
+    return problems.length === 0
+      ? t.success(byIssuer)
+      : t.failure(u, c, `must be comma-separated iss=secret pairs, each secret at least 32 characters (${problems.join("; ")})`);
+  },
+  (m) => [...m].flatMap(([iss, secrets]) => secrets.map((secret) => `${iss}=${secret}`)).join(","),
+);
+
 const corsOrigins = new t.Type<"*" | string[], string, unknown>(
   "CorsOrigins",
   (u): u is "*" | string[] => u === "*" || Array.isArray(u),
@@ -99,6 +138,7 @@ const Env = t.partial({
   PORT: intFromString("Port", 0, 65535),
   HOST: nonEmpty("Host", 1),
   IMAGE_API_JWT_SECRET: nonEmpty("JwtSecret", 32),
+  IMAGE_API_JWT_SECRETS: issuerSecrets,
   IMAGE_API_DATA_DIR: nonEmpty("DataDir", 1),
   IMAGE_API_PUBLIC_URL: httpUrl,
   IMAGE_API_URL_SIGNING_KEYS: keyList,
@@ -129,8 +169,13 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly publicUrl: string;
-  /** Absent on the embedded default: generated once into the data dir. */
+  /**
+   * The default tenant's secret, for tokens without `iss`. Absent on the embedded default: generated
+   * once into the data dir. Absent with a shared backend (only `jwtSecrets` given): such tokens are refused.
+   */
   readonly jwtSecret?: string;
+  /** Secrets by token issuer (`iss`, the tenant): every one verifies, the first signs. */
+  readonly jwtSecrets?: ReadonlyMap<string, readonly string[]>;
   readonly urlSigningKeys?: readonly string[];
   readonly urlTtlSeconds: number;
   readonly maxUploadBytes: number;
@@ -144,7 +189,7 @@ export interface Config {
   readonly corsOrigins?: "*" | readonly string[];
 }
 
-const SECRET_VARIABLES = new Set(["IMAGE_API_JWT_SECRET", "IMAGE_API_URL_SIGNING_KEYS", "IMAGE_API_DATABASE_URL", "CLOUDINARY_URL", "IMAGE_API_METRICS_TOKEN"]);
+const SECRET_VARIABLES = new Set(["IMAGE_API_JWT_SECRET", "IMAGE_API_JWT_SECRETS", "IMAGE_API_URL_SIGNING_KEYS", "IMAGE_API_DATABASE_URL", "CLOUDINARY_URL", "IMAGE_API_METRICS_TOKEN"]);
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
@@ -182,7 +227,12 @@ export const loadConfig = (env: Record<string, string | undefined>): E.Either<st
   }
   // Instances behind a load balancer must agree on secrets, so shared backends never generate their own.
   const shared = !missing("IMAGE_API_DATABASE_URL") || storageKind !== "filesystem";
-  if (shared && missing("IMAGE_API_JWT_SECRET")) problems.push("IMAGE_API_JWT_SECRET: required with a shared database or storage");
+  if (shared && missing("IMAGE_API_JWT_SECRET") && missing("IMAGE_API_JWT_SECRETS"))
+    problems.push("IMAGE_API_JWT_SECRET: required with a shared database or storage (or IMAGE_API_JWT_SECRETS, secrets by token issuer)");
+  // Tenants are isolated by their secrets: a tenant holding the default one could sign tokens without iss.
+  for (const [iss, secrets] of v.IMAGE_API_JWT_SECRETS ?? [])
+    if (v.IMAGE_API_JWT_SECRET !== undefined && secrets.includes(v.IMAGE_API_JWT_SECRET))
+      problems.push(`IMAGE_API_JWT_SECRETS: issuer ${JSON.stringify(iss)} has the secret of IMAGE_API_JWT_SECRET, the default tenant's (each tenant needs its own)`);
   if (shared && missing("IMAGE_API_URL_SIGNING_KEYS") && storageKind !== "cloudinary")
     problems.push("IMAGE_API_URL_SIGNING_KEYS: required with a shared database or storage");
   if (problems.length > 0) return E.left(problems);
@@ -194,6 +244,7 @@ export const loadConfig = (env: Record<string, string | undefined>): E.Either<st
     dataDir: v.IMAGE_API_DATA_DIR ?? "./data",
     publicUrl: v.IMAGE_API_PUBLIC_URL ?? `http://localhost:${port}`,
     ...(v.IMAGE_API_JWT_SECRET ? { jwtSecret: v.IMAGE_API_JWT_SECRET } : {}),
+    ...(v.IMAGE_API_JWT_SECRETS ? { jwtSecrets: v.IMAGE_API_JWT_SECRETS } : {}),
     ...(v.IMAGE_API_URL_SIGNING_KEYS ? { urlSigningKeys: v.IMAGE_API_URL_SIGNING_KEYS } : {}),
     urlTtlSeconds: v.IMAGE_API_URL_TTL_SECONDS ?? 24 * 3600,
     maxUploadBytes: v.IMAGE_API_MAX_UPLOAD_BYTES ?? DEFAULT_MAX_UPLOAD_BYTES,

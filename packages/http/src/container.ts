@@ -9,6 +9,7 @@ import type {
   IdGenerator,
   ImageInspector,
   ImageRenderer,
+  IdempotencyStore,
   ImageRepository,
   TokenIssuer,
   UrlSigner,
@@ -22,9 +23,11 @@ import {
   createS3Client,
   filesystemBlobStore,
   hmacUrlSigner,
-  joseTokenIssuer,
+  hmacTokenIssuer,
   migrate,
+  backfillSearchColumns,
   parseCloudinaryUrl,
+  postgresIdempotencyStore,
   postgresImageRepository,
   routingUrlSigner,
   s3BlobStore,
@@ -37,11 +40,12 @@ import type { Config } from "./config.js";
 import type { AppDeps } from "./deps.js";
 import { createMetrics, instrumentBlobStore, type Metrics } from "./observability/metrics.js";
 import { defaultProbes, type Probes } from "./routes/health.routes.js";
-import { loadOrCreateSecrets } from "./secrets.js";
+import { defaultJwtSecret, generatesSecrets, loadOrCreateSecrets } from "./secrets.js";
 
 /** Injection tokens: the only names adapters are known by outside this file. */
 export const TOKENS = {
   ImageRepository: Symbol.for("image-api.ImageRepository"),
+  IdempotencyStore: Symbol.for("image-api.IdempotencyStore"),
   BlobStore: Symbol.for("image-api.BlobStore"),
   UrlSigner: Symbol.for("image-api.UrlSigner"),
   TokenIssuer: Symbol.for("image-api.TokenIssuer"),
@@ -73,6 +77,12 @@ const openDatabase = async (config: Config): Promise<SqlClient> => {
   if (migrated._tag === "Left") {
     await client.close();
     throw new Error(`database migration failed: ${migrated.left.message}`);
+  }
+  // Rows written before search existed get their search columns; a no-op (one indexed probe) after that.
+  const filled = await backfillSearchColumns(client)();
+  if (filled._tag === "Left") {
+    await client.close();
+    throw new Error(`filling the search columns failed: ${filled.left.message}`);
   }
   return client;
 };
@@ -124,9 +134,9 @@ const storageFor = (config: Config, hmac: () => UrlSigner): StorageAdapters => {
 
 /** The composition root: configuration in, adapters registered by token, the app's dependencies out. */
 export const compose = async (config: Config, overrides: Partial<AppDeps> = {}): Promise<Composition> => {
-  const needsEmbedded = !config.jwtSecret || (!config.urlSigningKeys && config.storage.kind !== "cloudinary");
+  const needsEmbedded = (!config.jwtSecret && generatesSecrets(config)) || (!config.urlSigningKeys && config.storage.kind !== "cloudinary");
   const embedded = needsEmbedded ? await loadOrCreateSecrets(config.dataDir) : null;
-  const jwtSecret = config.jwtSecret ?? embedded!.secrets.jwtSecret;
+  const jwtSecret = defaultJwtSecret(config, embedded?.secrets ?? null);
   const urlKeys = config.urlSigningKeys ?? (embedded ? [embedded.secrets.urlSigningKey] : []);
   const hmac = () => hmacUrlSigner({ baseUrl: config.publicUrl, keys: urlKeys, ttlSeconds: config.urlTtlSeconds });
 
@@ -135,11 +145,15 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
   const metrics = createMetrics(sql.stats ? { pool: sql.stats } : {});
   const c = rootContainer.createChildContainer();
   c.register<ImageRepository>(TOKENS.ImageRepository, { useValue: overrides.images ?? postgresImageRepository(sql) });
+  // The repository completes idempotency keys in its own transactions, so the two share a database.
+  c.register<IdempotencyStore>(TOKENS.IdempotencyStore, { useValue: overrides.idempotency ?? postgresIdempotencyStore(sql) });
   c.register<BlobStore>(TOKENS.BlobStore, { useValue: instrumentBlobStore(overrides.blobs ?? blobs, config.storage.kind, metrics) });
   c.register<UrlSigner>(TOKENS.UrlSigner, { useValue: overrides.signer ?? signer });
   const clock: Clock = overrides.clock ?? { now: () => new Date() };
   c.register<Clock>(TOKENS.Clock, { useValue: clock });
-  c.register<TokenIssuer>(TOKENS.TokenIssuer, { useValue: overrides.tokens ?? joseTokenIssuer({ secret: jwtSecret, now: () => clock.now() }) });
+  c.register<TokenIssuer>(TOKENS.TokenIssuer, {
+    useValue: overrides.tokens ?? hmacTokenIssuer({ secret: jwtSecret, issuers: config.jwtSecrets, now: () => clock.now() }),
+  });
   c.register<IdGenerator>(TOKENS.IdGenerator, { useValue: overrides.ids ?? { uuid: randomUUID } });
   c.register<ImageInspector>(TOKENS.ImageInspector, { useValue: overrides.inspector ?? sharpImageInspector() });
   c.register<ImageRenderer>(TOKENS.ImageRenderer, { useValue: overrides.renderer ?? sharpImageRenderer() });
@@ -148,6 +162,7 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
 
   const deps: AppDeps = {
     images: c.resolve(TOKENS.ImageRepository),
+    idempotency: c.resolve(TOKENS.IdempotencyStore),
     blobs: c.resolve(TOKENS.BlobStore),
     signer: c.resolve(TOKENS.UrlSigner),
     tokens: c.resolve(TOKENS.TokenIssuer),

@@ -2,6 +2,7 @@ import type {
   BlobStore,
   Clock,
   ExternalUploadVerifier,
+  IdempotencyStore,
   IdGenerator,
   ImageInspector,
   ImageRenderer,
@@ -13,6 +14,8 @@ import type {
 /** Everything the HTTP host needs, resolved by the composition root. */
 export interface AppDeps {
   readonly images: ImageRepository;
+  /** Shares the repository's database: the repository completes the keys this store claims. */
+  readonly idempotency: IdempotencyStore;
   readonly blobs: BlobStore;
   readonly signer: UrlSigner;
   readonly tokens: TokenIssuer;

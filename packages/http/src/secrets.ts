@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
+import type { Config } from "./config.js";
 
 export interface EmbeddedSecrets {
   readonly jwtSecret: string;
@@ -36,3 +37,18 @@ export const loadOrCreateSecrets = async (dataDir: string): Promise<{ secrets: E
   await rename(tmp, path);
   return { secrets, created: true };
 };
+
+/**
+ * Whether the secrets a configuration leaves out may be generated into the data dir: only on the
+ * embedded defaults (embedded database, local files). Instances sharing a database or storage must
+ * agree on their secrets, so they never generate one.
+ */
+export const generatesSecrets = (config: Pick<Config, "databaseUrl" | "storage">): boolean => config.databaseUrl === undefined && config.storage.kind === "filesystem";
+
+/**
+ * The default tenant's secret, which signs and verifies tokens without `iss`: IMAGE_API_JWT_SECRET, or
+ * on the embedded defaults the generated one. Undefined with a shared backend configured with
+ * IMAGE_API_JWT_SECRETS only: there, every token names its issuer.
+ */
+export const defaultJwtSecret = (config: Pick<Config, "jwtSecret" | "databaseUrl" | "storage">, embedded: EmbeddedSecrets | null): string | undefined =>
+  config.jwtSecret ?? (generatesSecrets(config) ? embedded?.jwtSecret : undefined);

@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server } from "node:http";
-import { releaseOrphanedBlobs, RESERVATION_GRACE_MS } from "@image-api/core";
+import { IDEMPOTENCY_TTL_MS, releaseOrphanedBlobs, RESERVATION_GRACE_MS } from "@image-api/core";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { compose, type Composition } from "./container.js";
@@ -68,6 +68,8 @@ export const startServer = async (config: Config, logger: Logger = silentLogger(
       return 0;
     });
     if (removed > 0) logger.info({ removed }, "sweep removed temporary files of interrupted writes");
+    const expired = await composition.deps.idempotency.sweep(new Date(composition.deps.clock.now().getTime() - IDEMPOTENCY_TTL_MS))();
+    if (expired._tag === "Right" && expired.right > 0) logger.info({ expired: expired.right }, "sweep forgot expired idempotency keys");
   };
   await sweep();
   // Instances run for weeks; stale reservations and failed deletions are retried while they do.

@@ -4,9 +4,11 @@ import { join, relative } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import sharp from "sharp";
 import request from "supertest";
+import { afterAll, beforeAll } from "vitest";
 import { joseTokenIssuer } from "@image-api/adapters";
 import { DEFAULT_TENANT, type Ability, type AlbumId, type BlobKey, type Claims, type ImageId, type TenantId } from "@image-api/core";
-import { manualClock } from "@image-api/testkit";
+import { assertTestDatabase, manualClock, testDatabaseUrl } from "@image-api/testkit";
+import pg from "pg";
 import { createApp, type AppOptions } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { compose } from "../src/container.js";
@@ -146,6 +148,7 @@ export interface UploadOptions {
   readonly filename?: string;
   /** Extra form fields, sent before the file. */
   readonly fields?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A solid #7D7D7D 48×48 PNG, the family's fixture image. */
@@ -157,7 +160,7 @@ export const upload = async (t: TestApp, opts: UploadOptions = {}): Promise<requ
   const album = opts.album ?? ALBUM;
   const token = opts.token ?? (await t.token(["image_upload"], album));
   const bytes = opts.bytes ?? (await fixturePng());
-  let req = t.http().post(`/api/v1/albums/${album}/images`).set("Authorization", t.auth(token));
+  let req = t.http().post(`/api/v1/albums/${album}/images`).set("Authorization", t.auth(token)).set({ ...opts.headers });
   for (const [k, v] of Object.entries(opts.fields ?? {})) req = req.field(k, v);
   return req.attach("file", Buffer.from(bytes), opts.filename ?? "Super Image.png");
 };
@@ -227,3 +230,55 @@ export const binary = (req: ReturnType<ReturnType<typeof request>["get"]>) =>
 
 /** `X-message` carries the error message in printable ASCII (header values are ASCII), at most 200 characters. */
 export const asXMessage = (message: string): string => message.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+
+/**
+ * The app on server PostgreSQL: a database of its own on the run's server (dropped on close), blobs
+ * in the data dir. Undefined when the run has no server Postgres.
+ */
+export const startPgTestApp = async (env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp | undefined> => {
+  const base = testDatabaseUrl() ?? process.env["IMAGE_API_TEST_DATABASE_URL"];
+  if (!base) return undefined;
+  const name = `test_http_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: assertTestDatabase(base) });
+    await client.connect();
+    await client.query(sql).finally(() => client.end());
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const app = await startTestApp({ IMAGE_API_DATABASE_URL: url.toString(), ...env }, undefined, options);
+  return {
+    ...app,
+    close: async () => {
+      await app.close();
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+};
+
+/** The database backends an HTTP test file runs on: the embedded defaults, and server PostgreSQL when the run has one. */
+export const DATABASE_BACKENDS: readonly (readonly [string, (env?: Record<string, string>) => Promise<TestApp | undefined>])[] = [
+  ["embedded PGlite", (env = {}) => startTestApp(env)],
+  ["server PostgreSQL", (env = {}) => startPgTestApp(env)],
+];
+
+/**
+ * Starts the app on `start` before the enclosing block's tests and closes it after; `set` receives it.
+ * Returns the guard each test calls first: it skips the test when the backend is absent from this run.
+ */
+export const useBackend = (
+  start: (env?: Record<string, string>) => Promise<TestApp | undefined>,
+  set: (app: TestApp) => void,
+  env: Record<string, string> = {},
+): ((ctx: { skip: (note?: string) => void }) => void) => {
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    app = await start(env);
+    if (app) set(app);
+  });
+  afterAll(() => app?.close());
+  return (ctx) => {
+    if (!app) ctx.skip("no server PostgreSQL in this run");
+  };
+};

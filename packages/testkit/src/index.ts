@@ -1,6 +1,7 @@
 export * from "./fixtures/image.fixture.js";
 export * from "./fixtures/clock.fixture.js";
 export * from "./contracts/image-repository.contract.js";
+export * from "./contracts/idempotency.contract.js";
 export * from "./fixtures/token.fixture.js";
 export * from "./fixtures/png.fixture.js";
 export * from "./contracts/blob-store.contract.js";

@@ -1,1 +1,2 @@
-export * from "./jose.token-issuer.js";
+export * from "./hmac.token-issuer.js";
+export type { TokenSecrets } from "./keyring.js";

@@ -1,2 +1,3 @@
 export * from "./memory.blob-store.js";
 export * from "./memory.image-repository.js";
+export * from "./memory.idempotency-store.js";

@@ -1,5 +1,10 @@
 import {
   conflict,
+  forbidden,
+  inAlbum,
+  inScope,
+  searchMatcher,
+  type Removal,
   imageNotFound,
   unavailable,
   type BlobKey,
@@ -10,6 +15,7 @@ import {
   type Unavailable,
 } from "@image-api/core";
 import * as E from "fp-ts/lib/Either.js";
+import { completeIn, type MemoryIdempotencyRecords } from "./memory.idempotency-store.js";
 import type { TaskEither } from "fp-ts/lib/TaskEither.js";
 
 interface StoredBlob {
@@ -39,7 +45,7 @@ const newestFirst = (a: Image, b: Image): number =>
  * Images and blob reference counts in two Maps, with the semantics of the SQL repository. Images are
  * cloned in and out, so callers cannot alter what is stored by mutating what they passed or got back.
  */
-export const memoryImageRepository = (): ImageRepository => {
+export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = new Map()): ImageRepository => {
   const images = new Map<ImageId, Image>();
   const blobs = new Map<BlobKey, StoredBlob>();
   const clone = (image: Image): Image => structuredClone(image);
@@ -58,7 +64,15 @@ export const memoryImageRepository = (): ImageRepository => {
         return E.right({ items: inAlbum.slice(start, start + page(limit)).map(clone), total: inAlbum.length });
       }),
 
-    insert: (image) =>
+    search: (tenant, scope, query, options, { offset, limit }) =>
+      atomically(() => {
+        const matches = searchMatcher(query, options);
+        const found = [...images.values()].filter((i) => i.tenant === tenant && inScope(scope, i.albumId) && matches(i)).sort(newestFirst);
+        const start = page(offset);
+        return E.right({ items: found.slice(start, start + page(limit)).map(clone), total: found.length });
+      }),
+
+    insert: (image, completion) =>
       atomically(() => {
         const existing = blobs.get(image.blob.key);
         const reserved = existing !== undefined && existing.refs === 0 && existing.reservedAt !== null;
@@ -66,6 +80,7 @@ export const memoryImageRepository = (): ImageRepository => {
           return E.left(conflict(`image ${image.id} or blob ${image.blob.key} already exists`));
         blobs.set(image.blob.key, { blob: structuredClone(image.blob), refs: 1, reservedAt: null });
         images.set(image.id, clone(image));
+        completeIn(idempotency, completion);
         return E.right(undefined);
       }),
 
@@ -76,7 +91,7 @@ export const memoryImageRepository = (): ImageRepository => {
         return E.right(undefined);
       }),
 
-    insertCopy: (sourceId, copy) =>
+    insertCopy: (sourceId, copy, completion) =>
       atomically(() => {
         const source = images.get(sourceId);
         if (!source || source.tenant !== copy.tenant) return E.left(imageNotFound(sourceId));
@@ -86,6 +101,7 @@ export const memoryImageRepository = (): ImageRepository => {
         blob.refs += 1;
         // The copy points at the source's blob, whatever the caller put in `copy.blob`.
         images.set(copy.id, clone({ ...copy, blob: source.blob }));
+        completeIn(idempotency, completion);
         return E.right(undefined);
       }),
 
@@ -108,7 +124,7 @@ export const memoryImageRepository = (): ImageRepository => {
         return E.right(clone(next));
       }),
 
-    remove: (tenant, id) =>
+    remove: (tenant, id, completion) =>
       atomically(() => {
         const image = images.get(id);
         if (!image || image.tenant !== tenant) return E.left(imageNotFound(id));
@@ -116,7 +132,42 @@ export const memoryImageRepository = (): ImageRepository => {
         const blob = blobs.get(image.blob.key);
         if (!blob) throw new Error(`blob ${image.blob.key} of image ${id} is missing`);
         blob.refs -= 1;
+        completeIn(idempotency, completion);
         return E.right({ image, orphanedBlob: blob.refs === 0 ? image.blob.key : null });
+      }),
+
+    removeAll: (tenant, ids, scope, completion) =>
+      atomically(() => {
+        const found = ids.flatMap((id) => {
+          const image = images.get(id);
+          return image && image.tenant === tenant ? [image] : [];
+        });
+        const outside = found.find((i) => !inScope(scope, i.albumId));
+        if (outside) return E.left(forbidden(`token lacks image_delete on album ${outside.albumId}`));
+        const removals: Removal[] = [];
+        for (const image of found) {
+          images.delete(image.id);
+          const blob = blobs.get(image.blob.key);
+          if (!blob) throw new Error(`blob ${image.blob.key} of image ${image.id} is missing`);
+          blob.refs -= 1;
+          removals.push({ image, orphanedBlob: blob.refs === 0 ? image.blob.key : null });
+        }
+        completeIn(idempotency, completion?.(removals));
+        return E.right(removals);
+      }),
+
+    move: (tenant, moves, from, at, completion) =>
+      atomically(() => {
+        const found = moves.flatMap((m) => {
+          const image = images.get(m.id);
+          return image && image.tenant === tenant ? [{ image, to: m.to }] : [];
+        });
+        const outside = found.find(({ image }) => !inScope(from, image.albumId));
+        if (outside) return E.left(forbidden(`token lacks image_delete on album ${outside.image.albumId}`));
+        const moved = found.map(({ image, to }) => clone({ ...inAlbum(image, to), updatedAt: at, version: image.version + 1 }));
+        for (const image of moved) images.set(image.id, image);
+        completeIn(idempotency, completion?.(moved));
+        return E.right(moved.map(clone));
       }),
 
     abandonBlob: (blob) =>

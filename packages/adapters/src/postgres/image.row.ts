@@ -1,3 +1,4 @@
+import { SEARCH_COLUMN_NAMES, searchColumns } from "./search.sql.js";
 import type { AlbumId, BlobKey, BlobRef, Image, ImageId, JsonObject, LatLon, Rotation, TenantId } from "@image-api/core";
 
 /** A stored image joined with its blob. Numbers from bigint columns arrive as strings (pg) or numbers (PGlite). */
@@ -87,20 +88,38 @@ const ownPlaceholders = (first: number): string =>
     .map((_, i) => `$${first + i}`)
     .join(", ");
 
+/** What an insert writes: the image's columns, then the search columns derived from them. */
+const INSERT_COLUMNS = [...IMAGE_COLUMN_NAMES, ...SEARCH_COLUMN_NAMES].join(", ");
+const N = IMAGE_COLUMN_NAMES.length;
+const searchPlaceholders = (first: number): string => SEARCH_COLUMN_NAMES.map((_, i) => `$${first + i}`).join(", ");
+
 /** Parameters: `imageParams(image)`. */
-export const INSERT_IMAGE = `INSERT INTO images (${IMAGE_COLUMN_NAMES.join(", ")})
-  VALUES (${ownPlaceholders(1)}, $${IMAGE_COLUMN_NAMES.length})`;
+export const INSERT_IMAGE = `INSERT INTO images (${INSERT_COLUMNS})
+  VALUES (${ownPlaceholders(1)}, $${N}, ${searchPlaceholders(N + 1)})`;
 
 /**
  * A copy in one statement, with `copyParams(sourceId, copy)`: holds the source row (FOR SHARE) so it
  * cannot be deleted meanwhile, counts the new reference on the source's blob and inserts the copy on
  * that blob. No row comes back when the source is gone.
  */
-export const INSERT_COPY = `WITH source AS (SELECT blob_key FROM images WHERE id = $1 AND tenant = $3 FOR SHARE),
-  counted AS (UPDATE blobs SET refs = refs + 1 WHERE key = (SELECT blob_key FROM source) RETURNING key)
-  INSERT INTO images (${IMAGE_COLUMN_NAMES.join(", ")})
-  SELECT ${ownPlaceholders(2)}, counted.key FROM counted
+const COPY_SOURCE = `WITH source AS (SELECT blob_key FROM images WHERE id = $1 AND tenant = $3 FOR SHARE),
+  counted AS (UPDATE blobs SET refs = refs + 1 WHERE key = (SELECT blob_key FROM source) RETURNING key)`;
+const COPY_ROW = `INSERT INTO images (${INSERT_COLUMNS})
+  SELECT ${ownPlaceholders(2)}, counted.key, ${searchPlaceholders(N + 1)} FROM counted
   RETURNING id`;
+export const INSERT_COPY = `${COPY_SOURCE}
+  ${COPY_ROW}`;
+
+/**
+ * INSERT_COPY that also completes an idempotency key, in the same statement, and only when the copy
+ * is made. Parameters: `[...copyParams(sourceId, copy), ...completionParams(completion)]`.
+ */
+const AFTER_COPY = N + 1 + SEARCH_COLUMN_NAMES.length;
+export const INSERT_COPY_COMPLETING = `${COPY_SOURCE},
+  copy AS (${COPY_ROW}),
+  done AS (UPDATE idempotency_keys SET status = $${AFTER_COPY}, body = $${AFTER_COPY + 1}
+    WHERE tenant = $${AFTER_COPY + 2} AND user_id = $${AFTER_COPY + 3} AND key = $${AFTER_COPY + 4} AND EXISTS (SELECT 1 FROM copy))
+  SELECT id FROM copy`;
 
 /** What an edit changes: title, description, rotation and crop, in the columns' order. */
 export const editParams = (image: Image): unknown[] => [
@@ -140,10 +159,10 @@ const ownParams = (image: Image): unknown[] => [
   image.version,
 ];
 
-export const imageParams = (image: Image): unknown[] => [...ownParams(image), image.blob.key];
+export const imageParams = (image: Image): unknown[] => [...ownParams(image), image.blob.key, ...searchColumns(image)];
 
 /** The copy's own blob is ignored: it shares its source's. */
-export const copyParams = (sourceId: ImageId, copy: Image): unknown[] => [sourceId, ...ownParams(copy)];
+export const copyParams = (sourceId: ImageId, copy: Image): unknown[] => [sourceId, ...ownParams(copy), ...searchColumns(copy)];
 
 export const blobParams = (blob: BlobRef): unknown[] => [blob.key, blob.format, blob.contentType, blob.bytes, blob.etag, blob.version];
 

@@ -4,3 +4,5 @@ export { createPgliteClient, type PgliteClientOptions } from "./pglite.sql-clien
 export { migrate, MIGRATION_LOCK_KEY } from "./migrate.js";
 export { MIGRATIONS, type Migration } from "./migrations/index.js";
 export { postgresImageRepository } from "./postgres.image-repository.js";
+export { postgresIdempotencyStore } from "./postgres.idempotency-store.js";
+export { backfillSearchColumns } from "./search.sql.js";

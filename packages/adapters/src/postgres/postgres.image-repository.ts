@@ -1,5 +1,10 @@
 import {
   conflict,
+  forbidden,
+  inAlbum,
+  inScope,
+  type Forbidden,
+  type Removal,
   imageNotFound,
   type BlobKey,
   type Conflict,
@@ -17,11 +22,14 @@ import {
   imageColumns,
   imageParams,
   INSERT_COPY,
+  INSERT_COPY_COMPLETING,
   INSERT_IMAGE,
   toImage,
   type BlobRow,
   type ImageRow,
 } from "./image.row.js";
+import { complete, completionParams } from "./postgres.idempotency-store.js";
+import { compileSearch, searchAssignments, searchColumns } from "./search.sql.js";
 import type { SqlClient } from "./sql-client.js";
 import { isUniqueViolation, toUnavailable } from "./sql-errors.js";
 
@@ -38,6 +46,9 @@ const runInsert =
   <Err, A>(work: () => Promise<E.Either<Err, A>>, duplicate: () => Conflict): TE.TaskEither<Err | Conflict | Unavailable, A> =>
   () =>
     work().catch((e: unknown) => E.left(isUniqueViolation(e) ? duplicate() : toUnavailable(e)));
+
+/** Columns of rows, for unnest. */
+const transpose = <T extends unknown[]>(rows: readonly T[]): unknown[][] => (rows[0] ?? [0, 0, 0]).map((_, c) => rows.map((r) => r[c]));
 
 const page = (n: number): number => (Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0);
 
@@ -66,7 +77,27 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
       }),
     ),
 
-  insert: (image) =>
+  search: (tenant, scope, query, options, { offset, limit }) =>
+    run(() =>
+      client.transaction(async (tx) => {
+        await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        const albums = scope.kind === "tenant" ? null : [...scope.albums];
+        const { where, params } = compileSearch(query, { ...options, firstParam: 3 });
+        const filter = `i.tenant = $1 AND ($2::text[] IS NULL OR i.album_id = ANY($2::text[])) AND ${where}`;
+        const count = await tx.query<{ total: string | number }>(`SELECT count(*) AS total FROM images i WHERE ${filter}`, [tenant, albums, ...params]);
+        const n = 3 + params.length;
+        const items = await tx.query<ImageRow>(`${SELECT_IMAGE} WHERE ${filter} ORDER BY i.created_at DESC, i.id DESC OFFSET $${n} LIMIT $${n + 1}`, [
+          tenant,
+          albums,
+          ...params,
+          page(offset),
+          page(limit),
+        ]);
+        return E.right({ items: items.rows.map(toImage), total: Number(count.rows[0]?.total ?? 0) });
+      }),
+    ),
+
+  insert: (image, completion) =>
     runInsert(
       () =>
         client.transaction(async (tx) => {
@@ -82,6 +113,7 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
           );
           if (held.rows.length === 0) return E.left<Conflict>(conflict(`blob ${image.blob.key} already exists`));
           await tx.query(INSERT_IMAGE, imageParams(image));
+          await complete(tx, completion);
           return E.right(undefined);
         }),
       () => conflict(`image ${image.id} or blob ${image.blob.key} already exists`),
@@ -100,10 +132,13 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
     ),
 
   // One statement, so one round trip on the duplicate path; a source deleted first is simply not found.
-  insertCopy: (sourceId, copy) =>
+  insertCopy: (sourceId, copy, completion) =>
     runInsert(
       async () => {
-        const { rows } = await client.query(INSERT_COPY, copyParams(sourceId, copy));
+        const { rows } = await client.query(
+          completion ? INSERT_COPY_COMPLETING : INSERT_COPY,
+          completion ? [...copyParams(sourceId, copy), ...completionParams(completion)] : copyParams(sourceId, copy),
+        );
         return rows.length > 0 ? E.right(undefined) : E.left<NotFound>(imageNotFound(sourceId));
       },
       () => conflict(`image ${copy.id} already exists`),
@@ -116,12 +151,13 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
            UPDATE images
               SET title = $3, description = $4, rotation = $5,
                   crop_x = $6, crop_y = $7, crop_w = $8, crop_h = $9,
-                  updated_at = $10, version = version + 1
+                  updated_at = $10, version = version + 1,
+                  ${searchAssignments(12)}
             WHERE id = $1 AND version = $2 AND tenant = $11
            RETURNING *
          )
          SELECT ${imageColumns("u")}, ${blobColumns("b")} FROM u JOIN blobs b ON b.key = u.blob_key`,
-        [image.id, expectedVersion, ...editParams(image), image.updatedAt, image.tenant],
+        [image.id, expectedVersion, ...editParams(image), image.updatedAt, image.tenant, ...searchColumns(image)],
       );
       if (rows[0]) return E.right(toImage(rows[0]));
       const exists = await client.query("SELECT 1 FROM images WHERE id = $1 AND tenant = $2", [image.id, image.tenant]);
@@ -132,7 +168,7 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
       );
     }),
 
-  remove: (tenant, id) =>
+  remove: (tenant, id, completion) =>
     run(() =>
       client.transaction(async (tx) => {
         const deleted = await tx.query<ImageRow>(`DELETE FROM images i WHERE i.id = $1 AND i.tenant = $2 RETURNING ${imageColumns("i")}`, [id, tenant]);
@@ -145,7 +181,75 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
         );
         const b = blob.rows[0];
         if (!b) throw new Error(`blob ${row.blob_key} of image ${id} is missing`);
+        await complete(tx, completion);
         return E.right({ image: toImage({ ...row, ...b }), orphanedBlob: b.refs === 0 ? (b.blob_key as BlobKey) : null });
+      }),
+    ),
+
+  removeAll: (tenant, ids, scope, completion) =>
+    run(() =>
+      client.transaction(async (tx) => {
+        // Locked first, so the scope check and the delete see the same rows.
+        const locked = await tx.query<{ album_id: string }>("SELECT album_id FROM images WHERE tenant = $1 AND id = ANY($2::uuid[]) FOR UPDATE", [
+          tenant,
+          [...ids],
+        ]);
+        const outside = locked.rows.find((r) => !inScope(scope, r.album_id));
+        if (outside) return E.left<Forbidden>(forbidden(`token lacks image_delete on album ${outside.album_id}`));
+        if (locked.rows.length === 0) {
+          await complete(tx, completion?.([]));
+          return E.right([]);
+        }
+        // One statement: each blob loses as many references as the batch held; the row lock on it orders
+        // this against concurrent copies and deletes, as for a single delete.
+        const { rows } = await tx.query<ImageRow & { refs: number }>(
+          `WITH d AS (DELETE FROM images i WHERE i.tenant = $1 AND i.id = ANY($2::uuid[]) RETURNING ${imageColumns("i")}),
+                n AS (SELECT blob_key, count(*)::integer AS n FROM d GROUP BY blob_key),
+                b AS (UPDATE blobs b SET refs = b.refs - n.n FROM n WHERE b.key = n.blob_key RETURNING b.key, b.refs, ${blobColumns("b")})
+           SELECT d.*, b.refs, b.blob_format, b.blob_content_type, b.blob_bytes, b.blob_etag, b.blob_version FROM d JOIN b ON b.key = d.blob_key`,
+          [tenant, [...ids]],
+        );
+        const reported = new Set<string>();
+        const removals = rows.map((row): Removal => {
+          const last = row.refs === 0 && !reported.has(row.blob_key);
+          if (last) reported.add(row.blob_key);
+          return { image: toImage(row), orphanedBlob: last ? (row.blob_key as BlobKey) : null };
+        });
+        await complete(tx, completion?.(removals));
+        return E.right(removals);
+      }),
+    ),
+
+  move: (tenant, moves, from, at, completion) =>
+    run(() =>
+      client.transaction(async (tx) => {
+        const ids = moves.map((m) => m.id);
+        const locked = await tx.query<ImageRow>(`${SELECT_IMAGE} WHERE i.tenant = $1 AND i.id = ANY($2::uuid[]) FOR UPDATE OF i`, [tenant, ids]);
+        const outside = locked.rows.find((r) => !inScope(from, r.album_id));
+        if (outside) return E.left<Forbidden>(forbidden(`token lacks image_delete on album ${outside.album_id}`));
+        const to = new Map(moves.map((m) => [m.id as string, m.to]));
+        const moved = locked.rows.map((row) => {
+          const image = toImage(row);
+          return { ...inAlbum(image, to.get(image.id)!), updatedAt: at, version: image.version + 1 };
+        });
+        await complete(tx, completion?.(moved));
+        if (moved.length === 0) return E.right([]);
+        await tx.query(
+          // The lexemes travel as JSON: unnest cannot take an array of arrays of different lengths.
+          `UPDATE images i SET album_id = m.album_id, infos = m.infos::json, updated_at = $4, version = i.version + 1,
+                  search_lexemes = ARRAY(SELECT json_array_elements_text(m.lexemes::json)), search_text = m.text, filename_folded = m.filename
+             FROM unnest($2::uuid[], $3::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS m(id, album_id, infos, lexemes, text, filename)
+            WHERE i.tenant = $1 AND i.id = m.id`,
+          [
+            tenant,
+            moved.map((i) => i.id),
+            moved.map((i) => i.albumId),
+            at,
+            moved.map((i) => JSON.stringify(i.infos)),
+            ...transpose(moved.map(searchColumns)).map((column, c) => (c === 0 ? column.map((l) => JSON.stringify(l)) : column)),
+          ],
+        );
+        return E.right(moved);
       }),
     ),
 

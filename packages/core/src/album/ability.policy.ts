@@ -48,3 +48,15 @@ export const authorizeAny = (claims: Claims, albumId: string, abilities: readonl
 
 export const abilitiesOn = (claims: Claims, albumId: string): ReadonlySet<Ability> =>
   new Set(ABILITIES.filter((a) => can(claims, albumId, a)));
+
+/** Where a caller may do something within its tenant: everywhere, or in these albums only. */
+export type AlbumScope = { readonly kind: "tenant" } | { readonly kind: "albums"; readonly albums: readonly string[] };
+
+export const inScope = (scope: AlbumScope, albumId: string): boolean => scope.kind === "tenant" || scope.albums.includes(albumId);
+
+/** The albums `ability` is granted on: a search token's `q` when its flag is set, plus its named albums. */
+export const scopeOf = (claims: Claims, ability: Ability): AlbumScope => {
+  const named = albumsWith(claims, ability);
+  if (!isSearchToken(claims) || (claims as Record<string, unknown>)[ability] !== true) return { kind: "albums", albums: named };
+  return claims.q === "*" ? { kind: "tenant" } : { kind: "albums", albums: [...new Set([claims.q, ...named])] };
+};

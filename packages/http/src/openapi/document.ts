@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { ABILITIES, DEFAULT_PER_PAGE, DESCRIPTION_MAX, MAX_PER_PAGE, ROTATIONS, TITLE_MAX } from "@image-api/core";
+import { ABILITIES, DEFAULT_PER_PAGE, DESCRIPTION_MAX, MAX_BATCH, MAX_PER_PAGE, ROTATIONS, TITLE_MAX } from "@image-api/core";
 import type { Header, JsonType, OpenApiDocument, Operation, Parameter, Reference, Response, Schema } from "./spec-types.js";
 
 /**
@@ -58,6 +58,11 @@ const HEADERS = {
       "The caller's token re-issued with a fresh `iat` and `exp` = `iat` + 4 h (never sooner than the caller's own `exp`), so an active client never has to sign in again. Byte-identical to the request's token when re-issued within the same second. Only on successful authenticated answers.",
     required: true,
     schema: { type: "string", pattern: "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$" },
+  },
+  "Idempotent-Replayed": {
+    description: "On a replayed answer to a retry with the same `Idempotency-Key`: the status and body are those of the first request.",
+    required: false,
+    schema: { type: "string", const: "true" },
   },
   "X-message": {
     description: "The error message in printable ASCII (other characters become `?`), at most 200 characters.",
@@ -298,6 +303,29 @@ const deepObject = { style: "deepObject", explode: true } as const;
 const API_AUTH = [{ token: [] }, { bearer: [] }] as const;
 const PUBLIC = [] as const;
 
+const DUPLICATE_BODY: Schema = {
+  type: "object",
+  properties: { album_id: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$", description: "Another album of the tenant for the copy." } },
+};
+const IDS: Schema = { type: "array", items: uuid };
+const IDS_BODY: Schema = {
+  type: "object",
+  required: ["image_ids"],
+  properties: { image_ids: { type: "array", maxItems: MAX_BATCH, items: { type: "string" }, description: "Form: `image_ids[]=<id>` once per image." } },
+};
+const MOVES_BODY: Schema = {
+  type: "object",
+  required: ["move_operations"],
+  properties: {
+    move_operations: {
+      type: "object",
+      maxProperties: MAX_BATCH,
+      additionalProperties: { type: "string" },
+      description: "Form: `move_operations[<image_id>]=<album_id>` once per image.",
+    },
+  },
+};
+
 /** Failures any `/api/v1` route can answer with, whatever its command. */
 const API_ERRORS = {
   "400": response("BadRequest"),
@@ -386,7 +414,7 @@ export interface DocumentOptions {
   readonly publicUrl: string;
 }
 
-export const openApiDocument = ({ publicUrl }: DocumentOptions): OpenApiDocument => ({
+const baseDocument = ({ publicUrl }: DocumentOptions): OpenApiDocument => ({
   openapi: "3.1.0",
   info: {
     title: "Image API",
@@ -408,6 +436,7 @@ export const openApiDocument = ({ publicUrl }: DocumentOptions): OpenApiDocument
   tags: [
     { name: "images", description: "One image, by id." },
     { name: "albums", description: "Uploading to and listing an album." },
+    { name: "search", description: "Finding images across albums by words." },
     { name: "media", description: "Signed delivery URLs (no token: the signature is the authorisation)." },
     { name: "operations", description: "Probes and metrics." },
     { name: "docs", description: "This document and its interactive page." },
@@ -487,13 +516,120 @@ export const openApiDocument = ({ publicUrl }: DocumentOptions): OpenApiDocument
         summary: "Duplicate an image",
         tags: ["images"],
         description:
-          "Needs `image_duplicate` on the image's album. The copy gets a new `id`, stays in the same album, and its `group_id` is the source's id (or the source's own `group_id` when the source is itself a copy). It shares the source's stored bytes, so duplicating costs the same whatever the image's size. The family's clients send `Content-Type: application/x-www-form-urlencoded` with an empty body; no body is needed.",
+          "Needs `image_duplicate` on the image's album. The copy gets a new `id`, stays in the same album unless `album_id` names another one of the tenant (which also needs `image_upload` there; `infos.tags` then names the new album), and its `group_id` is the source's id (or the source's own `group_id` when the source is itself a copy). It shares the source's stored bytes, so duplicating costs the same whatever the image's size. The family's clients send `Content-Type: application/x-www-form-urlencoded` with an empty body; no body is needed.",
+        requestBody: {
+          required: false,
+          content: {
+            "application/x-www-form-urlencoded": { schema: DUPLICATE_BODY },
+            "application/json": { schema: DUPLICATE_BODY },
+          },
+        },
         responses: {
           "200": imageAnswer("The new copy."),
           ...API_ERRORS,
           "403": response("Forbidden"),
           "404": response("NotFound"),
           "409": response("Conflict"),
+          "422": response("InvalidParameters"),
+        },
+        security: API_AUTH,
+      },
+    },
+    "/api/v1/images/{id}/embed": {
+      parameters: [parameter("ImageId")],
+      get: {
+        operationId: "embedImage",
+        summary: "HTML to embed an image in a page",
+        tags: ["images"],
+        description:
+          "Needs `image_list` on the image's album. `html` is one `<img>`: `src` is `thumbnails.full`, `srcset` offers the `mini`, `large` and `full` renditions with the width each is delivered at (a width reached by two of them listed once), `width` and `height` are the full rendition's, `alt` is the title (empty without one), and it loads lazily. Every attribute value is HTML-escaped. The URLs are signed like the image JSON's, so they expire with them.",
+        responses: {
+          "200": json("The markup.", schema("Embed"), AUTHENTICATED),
+          ...API_ERRORS,
+          "403": response("Forbidden"),
+          "404": response("NotFound"),
+        },
+        security: API_AUTH,
+      },
+    },
+    "/api/v1/images/{id}/user": {
+      parameters: [parameter("ImageId")],
+      get: {
+        operationId: "getImageUser",
+        summary: "Who created an image",
+        tags: ["images"],
+        description:
+          "Needs `image_list` on the image's album. `user_id` is the `user_id` claim of the token that uploaded the image (or, for a copy, duplicated it); the body is `{}`, as in the family's API, when that is not known (a token without `user_id`, or an image stored before it was recorded).",
+        responses: {
+          "200": json("The creator, or `{}`.", schema("ImageUser"), AUTHENTICATED),
+          ...API_ERRORS,
+          "403": response("Forbidden"),
+          "404": response("NotFound"),
+        },
+        security: API_AUTH,
+      },
+    },
+    "/api/v1/images": {
+      delete: {
+        operationId: "deleteImages",
+        summary: "Delete several images",
+        tags: ["images"],
+        description: `All or nothing, in one transaction: each image needs \`image_delete\` on its own album (the family accepted \`image_list\`); one forbidden id refuses the whole request with 403. Unknown ids are skipped. At most ${MAX_BATCH} ids.`,
+        requestBody: {
+          required: true,
+          content: {
+            "application/x-www-form-urlencoded": { schema: IDS_BODY },
+            "application/json": { schema: IDS_BODY },
+          },
+        },
+        responses: {
+          "200": json("The deleted ids, in the reverse of the order sent.", IDS, AUTHENTICATED),
+          ...API_ERRORS,
+          "403": response("Forbidden"),
+          "422": response("InvalidParameters"),
+        },
+        security: API_AUTH,
+      },
+    },
+    "/api/v1/search": {
+      get: {
+        operationId: "searchImages",
+        summary: "Search images by words, across albums",
+        tags: ["search"],
+        description:
+          "Finds images in the token's scope, newest first: with a user token the albums where it holds `image_list` (a token without abilities finds nothing, `[]`: the family answered it with results), with a search token its `q` claim (`*` is the whole tenant, otherwise one album). Never outside the token's tenant. The query language is a subset of Elasticsearch's `query_string`: `*`, words (all must match), `\"quoted phrases\"`, `OR`, `AND`, `NOT` / `-word`, parentheses, and `field:value` for `title`, `description`, `filename`, `album_id`, `tag`, `format`, `metadatas.<key>`. Words match whole, ignoring case and accents. `version=2` also matches any part of a filename. A query that does not parse is answered 422 naming the position.",
+        parameters: [
+          { name: "q", in: "query", required: false, description: "The query; may be empty with a search token, which then uses its own `q`.", schema: { type: "string", maxLength: 1000 } },
+          { name: "version", in: "query", required: false, description: "`2` also matches substrings of filenames.", schema: { type: "string", enum: ["1", "2"] } },
+          parameter("Page"),
+          parameter("PerPage"),
+        ],
+        responses: {
+          "200": json("A page of matching images (a bare array).", { type: "array", items: schema("Image") }, { ...AUTHENTICATED, ...refs("X-Total-Count", "Link") }),
+          ...API_ERRORS,
+          "422": response("InvalidParameters"),
+        },
+        security: API_AUTH,
+      },
+    },
+    "/api/v1/images/move": {
+      post: {
+        operationId: "moveImages",
+        summary: "Move images to other albums",
+        tags: ["images"],
+        description: `All or nothing, in one transaction: each image needs \`image_delete\` on the album it leaves and \`image_upload\` on the one it joins (the family accepted \`image_list\`). An image keeps its id, bytes and URLs; \`album_id\` and \`infos.tags\` change. Unknown ids are skipped. At most ${MAX_BATCH} moves.`,
+        requestBody: {
+          required: true,
+          content: {
+            "application/x-www-form-urlencoded": { schema: MOVES_BODY },
+            "application/json": { schema: MOVES_BODY },
+          },
+        },
+        responses: {
+          "200": json("The moved ids, in the reverse of the order sent.", IDS, AUTHENTICATED),
+          ...API_ERRORS,
+          "403": response("Forbidden"),
+          "422": response("InvalidParameters"),
         },
         security: API_AUTH,
       },
@@ -675,6 +811,17 @@ export const openApiDocument = ({ publicUrl }: DocumentOptions): OpenApiDocument
       },
       RegisterUpload: REGISTER_BODY,
       ImageChanges: UPDATE_BODY,
+      Embed: {
+        type: "object",
+        additionalProperties: false,
+        required: ["html"],
+        properties: { html: { type: "string", pattern: "^<img [^<>]*>$", description: "One `<img>` element, nothing else." } },
+      },
+      ImageUser: {
+        type: "object",
+        additionalProperties: false,
+        properties: { user_id: { type: "string", description: "The creator's `user_id`; absent when not known." } },
+      },
     },
     responses: {
       BadRequest: errorResponse("bad_request", "The body could not be parsed (malformed form or JSON)."),
@@ -706,6 +853,14 @@ export const openApiDocument = ({ publicUrl }: DocumentOptions): OpenApiDocument
       },
       Page: { name: "page", in: "query", required: false, description: "1-based page number.", schema: { type: "integer", minimum: 1, maximum: 1_000_000, default: 1 } },
       PerPage: { name: "per_page", in: "query", required: false, description: "Images per page.", schema: { type: "integer", minimum: 1, maximum: MAX_PER_PAGE, default: DEFAULT_PER_PAGE } },
+      IdempotencyKey: {
+        name: "Idempotency-Key",
+        in: "header",
+        required: false,
+        description:
+          "1 to 255 printable ASCII characters chosen by the client, scoped to the tenant and the token's `user_id`. The first request's status and body are stored with its effect, in the same transaction; for 24 h a retry with the same key, method, path and body gets them back with `Idempotent-Replayed: true` and changes nothing. The same key with another request is refused (422); a retry while the first still runs is refused (409). A request that fails stores nothing, so its retry runs again.",
+        schema: { type: "string", pattern: "^[\\x20-\\x7e]{1,255}$" },
+      },
     },
     headers: HEADERS,
     securitySchemes: {
@@ -721,3 +876,23 @@ export const openApiDocument = ({ publicUrl }: DocumentOptions): OpenApiDocument
     },
   },
 });
+
+/** The writes a client may retry safely with an `Idempotency-Key`. */
+export const IDEMPOTENT_OPERATIONS = new Set(["uploadImage", "duplicateImage", "deleteImage", "deleteImages", "moveImages"]);
+
+/** Every idempotent write takes the key, may answer its 409 and 422, and marks a replayed answer. */
+const withIdempotencyKeys = (doc: OpenApiDocument): OpenApiDocument => {
+  for (const item of Object.values(doc.paths) as Record<string, unknown>[])
+    for (const op of Object.values(item) as Operation[]) {
+      if (typeof op !== "object" || op === null || !IDEMPOTENT_OPERATIONS.has(op.operationId)) continue;
+      const mutable = op as { parameters?: (Parameter | Reference)[]; responses: Record<string, Response | Reference> };
+      mutable.parameters = [...(mutable.parameters ?? []), parameter("IdempotencyKey")];
+      mutable.responses["409"] ??= response("Conflict");
+      mutable.responses["422"] ??= response("InvalidParameters");
+      for (const [status, answer] of Object.entries(mutable.responses))
+        if (status.startsWith("2") && !("$ref" in answer)) mutable.responses[status] = { ...answer, headers: { ...answer.headers, ...refs("Idempotent-Replayed") } };
+    }
+  return doc;
+};
+
+export const openApiDocument = (options: DocumentOptions): OpenApiDocument => withIdempotencyKeys(baseDocument(options));

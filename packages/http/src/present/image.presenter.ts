@@ -10,7 +10,7 @@ const THUMBNAILS = ["original", "full_no_sharinpix", "full", "large", "mini"] as
 const EXTERNAL = ["fill100", "fit2000", "mini", "large", "full"] as const satisfies readonly Variant[];
 
 /** Signs every delivery URL an image's JSON carries, once per variant. */
-const signAll = async (image: Image, signer: UrlSigner, now: Date): Promise<Record<Variant, string>> => {
+export const signAll = async (image: Image, signer: UrlSigner, now: Date): Promise<Record<Variant, string>> => {
   const urls = await Promise.all(
     VARIANTS.map((variant) =>
       signer.sign(

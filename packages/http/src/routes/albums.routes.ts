@@ -12,6 +12,7 @@ import {
   uploadImage,
   type ClientLocation,
   type FieldIssue,
+  type Image,
   type JsonObject,
   type RegisterUploadInput,
   type UploadImageInput,
@@ -22,6 +23,7 @@ import { readMultipart, type MultipartForm } from "../parse/multipart.js";
 import { presentImage } from "../present/image.presenter.js";
 import { sendJson } from "../send.js";
 import { handle } from "./run.js";
+import { jsonAnswer, write } from "./write.js";
 
 const albumOf = (req: Request): string => String(req.params.album_id);
 
@@ -88,16 +90,20 @@ export const registerInput = (albumId: string, raw: unknown) => {
  * (`page[]=1`, `page[x]=1`, `page=1&page=2`, `page=abc`) → NaN, which the command refuses with a 422.
  * The simple query parser keeps `page[]` as a key of its own, so bracketed keys are looked for too.
  */
-const pagingParam = (query: Request["query"], name: string, fallback: number): number => {
+export const pagingParam = (query: Request["query"], name: string, fallback: number): number => {
   const keys = Object.keys(query).filter((k) => k === name || k.startsWith(`${name}[`));
   if (keys.length === 0) return fallback;
   const v = query[name];
   return keys.length === 1 && typeof v === "string" && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
 };
 
-const linkHeader = (req: Request, page: number, perPage: number, total: number): string => {
+/** `keep`: query parameters every link repeats (a search's `q` and `version`). */
+export const linkHeader = (req: Request, page: number, perPage: number, total: number, keep: Readonly<Record<string, string>> = {}): string => {
   const last = Math.max(1, Math.ceil(total / perPage));
-  const url = (p: number) => `<${req.baseUrl}${req.path}?page=${p}&per_page=${perPage}>`;
+  const kept = Object.entries(keep)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}&`)
+    .join("");
+  const url = (p: number) => `<${req.baseUrl}${req.path}?${kept}page=${p}&per_page=${perPage}>`;
   const links = [`${url(1)}; rel="first"`, `${url(last)}; rel="last"`];
   if (page > 1) links.push(`${url(Math.min(page - 1, last))}; rel="prev"`);
   if (page < last) links.push(`${url(page + 1)}; rel="next"`);
@@ -106,26 +112,33 @@ const linkHeader = (req: Request, page: number, perPage: number, total: number):
 
 export const albumsRouter = (deps: AppDeps): Router => {
   const router = Router();
+  const answerImage = (image: Image) => presentImage(image, deps.signer, deps.clock.now()).then((body) => jsonAnswer(body));
 
   const externalUploads = deps.externalUploads;
   router.post(
     "/:album_id/images",
-    handle(
-      (caller, req) =>
+    write(
+      deps,
+      (caller, req, guard) =>
         req.is("multipart/form-data")
           ? pipe(
               () => readMultipart(req, deps.maxUploadBytes),
               TE.chainEitherKW((form) => uploadInput(albumOf(req), form)),
-              TE.chainW((input) => uploadImage(deps)(caller, input)),
+              // Claimed once the whole file is read, before its bytes are stored.
+              TE.chainW((input) => guard(input, (record) => uploadImage(deps)(caller, input, record && (async (image) => record(await answerImage(image)))))),
             )
           : // A client that uploaded to the backend itself registers the result (form or JSON).
             externalUploads && bodyObject(req.body).cloudinary !== undefined
             ? pipe(
                 TE.fromEither(registerInput(albumOf(req), req.body)),
-                TE.chainW((input) => registerUpload({ ...deps, uploads: externalUploads })(caller, input)),
+                TE.chainW((input) =>
+                  guard(req.body, (record) =>
+                    registerUpload({ ...deps, uploads: externalUploads })(caller, input, record && (async (image) => record(await answerImage(image)))),
+                  ),
+                ),
               )
             : TE.left(unsupported("upload with multipart/form-data and the image in the 'file' field")),
-      (res, image) => presentImage(image, deps.signer, deps.clock.now()).then((body) => sendJson(res, 200, body)),
+      (_res, image) => answerImage(image),
     ),
   );
 

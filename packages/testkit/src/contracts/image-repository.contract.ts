@@ -1,10 +1,13 @@
 import {
   DEFAULT_TENANT,
   duplicateOf,
+  parseQuery,
+  type SearchQuery,
   type AlbumId,
   type BlobKey,
   type Image,
   type ImageId,
+  type AlbumScope,
   type ImageRepository,
   type TenantId,
   type JsonObject,
@@ -389,6 +392,152 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       expect(found.tenant).toBe(A);
       expect(found.createdBy).toBe("user-a2");
       expect(await right(repo.blobReferences(a.blob.key))).toBe(2);
+    });
+  });
+
+  describe("removing several images", () => {
+    const everywhere: AlbumScope = { kind: "tenant" };
+    test("removes every listed image of the tenant, skips unknown ones and reports a blob left without images once", async ({ repo }) => {
+      const { source, copies } = await family(repo, 2);
+      const kept = anImage();
+      const elsewhere = anImage({ tenant: "tenant-b" as TenantId });
+      await right(repo.insert(kept));
+      await right(repo.insert(elsewhere));
+      const removals = await right(repo.removeAll(T, [source.id, copies[0]!.id, copies[1]!.id, newId(), elsewhere.id], everywhere));
+      expect(removals.map((r) => r.image.id).sort()).toEqual([source.id, copies[0]!.id, copies[1]!.id].sort());
+      expect(removals.filter((r) => r.orphanedBlob !== null).map((r) => r.orphanedBlob)).toEqual([source.blob.key]);
+      expect(await right(repo.blobReferences(source.blob.key))).toBe(0);
+      expect(await right(repo.orphanedBlobs())).toContain(source.blob.key);
+      expect(await failure(repo.findById(T, copies[1]!.id))).toBe("NotFound");
+      expect(await right(repo.findById(T, kept.id))).toStrictEqual(kept);
+      expect(await right(repo.findById("tenant-b" as TenantId, elsewhere.id))).toStrictEqual(elsewhere);
+    });
+
+    test("removes nothing when one image lies outside the scope", async ({ repo }) => {
+      const mine = anImage();
+      const theirs = anImage({ albumId: "other-album" as AlbumId });
+      await right(repo.insert(mine));
+      await right(repo.insert(theirs));
+      expect(await failure(repo.removeAll(T, [mine.id, theirs.id], { kind: "albums", albums: [mine.albumId] }))).toBe("Forbidden");
+      expect(await right(repo.findById(T, mine.id))).toStrictEqual(mine);
+      expect(await right(repo.blobReferences(mine.blob.key))).toBe(1);
+      expect(await right(repo.removeAll(T, [mine.id, theirs.id], { kind: "albums", albums: [mine.albumId, theirs.albumId] }))).toHaveLength(2);
+    });
+  });
+
+  describe("moving images", () => {
+    test("moves to the destination with the tag of the new album, a new version and the same blob", async ({ repo }) => {
+      const image = anImage();
+      await right(repo.insert(image));
+      const when = at("2026-06-01T00:00:00.000Z");
+      const [moved] = await right(repo.move(T, [{ id: image.id, to: "dest-album" as AlbumId }, { id: newId(), to: "dest-album" as AlbumId }], { kind: "tenant" }, when));
+      expect(moved).toStrictEqual({ ...image, albumId: "dest-album", infos: { ...image.infos, tags: ["dest-album"] }, updatedAt: when, version: 2 });
+      expect(await right(repo.findById(T, image.id))).toStrictEqual(moved);
+      expect((await right(repo.listByAlbum(T, image.albumId, { offset: 0, limit: 10 }))).total).toBe(0);
+      expect((await right(repo.listByAlbum(T, "dest-album" as AlbumId, { offset: 0, limit: 10 }))).items.map((i) => i.id)).toEqual([image.id]);
+      expect(await right(repo.blobReferences(image.blob.key))).toBe(1);
+    });
+
+    test("moves nothing when one source album lies outside the scope, and never another tenant's image", async ({ repo }) => {
+      const mine = anImage();
+      const theirs = anImage({ albumId: "other-album" as AlbumId });
+      const elsewhere = anImage({ tenant: "tenant-b" as TenantId });
+      for (const i of [mine, theirs, elsewhere]) await right(repo.insert(i));
+      const to = "dest-album" as AlbumId;
+      expect(await failure(repo.move(T, [{ id: mine.id, to }, { id: theirs.id, to }], { kind: "albums", albums: [mine.albumId] }, new Date()))).toBe("Forbidden");
+      expect(await right(repo.findById(T, mine.id))).toStrictEqual(mine);
+      expect(await right(repo.move(T, [{ id: elsewhere.id, to }], { kind: "tenant" }, new Date()))).toEqual([]);
+      expect(await right(repo.findById("tenant-b" as TenantId, elsewhere.id))).toStrictEqual(elsewhere);
+    });
+
+    test("a move racing a delete and a copy of the same image never loses or doubles it", async ({ repo }) => {
+      for (let round = 0; round < 5; round++) {
+        const image = anImage();
+        await right(repo.insert(image));
+        const copy = duplicateOf(image, newId(), at("2026-01-01T00:00:00.000Z"), null);
+        const [moved, removed, copied] = await Promise.all([
+          repo.move(T, [{ id: image.id, to: "dest-album" as AlbumId }], { kind: "tenant" }, new Date())(),
+          repo.removeAll(T, [image.id], { kind: "tenant" })(),
+          repo.insertCopy(image.id, copy)(),
+        ]);
+        expect(E.isRight(moved) && E.isRight(removed)).toBe(true);
+        const gone = E.isRight(removed) && removed.right.length === 1;
+        const copyLives = E.isRight(copied);
+        const present = E.isRight(await repo.findById(T, image.id)());
+        expect(present).toBe(!gone);
+        expect(await right(repo.blobReferences(image.blob.key))).toBe((present ? 1 : 0) + (copyLives ? 1 : 0));
+      }
+    });
+  });
+
+  describe("searching", () => {
+    const q = (text: string): SearchQuery => {
+      const parsed = parseQuery(text);
+      if (E.isLeft(parsed)) throw new Error(parsed.left.message);
+      return parsed.right;
+    };
+    const everywhere: AlbumScope = { kind: "tenant" };
+    const found = async (repo: ImageRepository, text: string, options = { substringFilename: false }, scope: AlbumScope = everywhere, tenant = T) =>
+      (await right(repo.search(tenant, scope, q(text), options, { offset: 0, limit: 100 }))).items.map((i) => i.title);
+    const seed = async (repo: ImageRepository) => {
+      const at2 = (s: number) => at(`2026-03-01T00:00:${String(s).padStart(2, "0")}.000Z`);
+      const images = [
+        anImage({ title: "Café au lait", filename: "superplophey.jpg", createdAt: at2(1), metadatas: { colour: "Rouge vif" } }),
+        anImage({ title: "Big cat", description: "a cat that is big", filename: "IMG_0042.png", createdAt: at2(2) }),
+        anImage({ title: "cat big", albumId: "other-album" as AlbumId, infos: { tags: ["other-album"] }, filename: "x.png", createdAt: at2(3) }),
+        anImage({ title: "Elsewhere cafe", tenant: "tenant-b" as TenantId, filename: "plop.png", createdAt: at2(4) }),
+      ];
+      for (const i of images) await right(repo.insert(i));
+      return images;
+    };
+
+    test("matches words case- and accent-insensitively, newest first, within the tenant", async ({ repo }) => {
+      await seed(repo);
+      expect(await found(repo, "CAFE")).toEqual(["Café au lait"]);
+      expect(await found(repo, "cat")).toEqual(["cat big", "Big cat"]);
+      expect(await found(repo, "*")).toEqual(["cat big", "Big cat", "Café au lait"]);
+      expect(await found(repo, "cafe", undefined, everywhere, "tenant-b" as TenantId)).toEqual(["Elsewhere cafe"]);
+    });
+
+    test("phrases, OR, NOT and fields", async ({ repo }) => {
+      await seed(repo);
+      expect(await found(repo, '"big cat"')).toEqual(["Big cat"]);
+      expect(await found(repo, "cafe OR big")).toEqual(["cat big", "Big cat", "Café au lait"]);
+      expect(await found(repo, "cat -big")).toEqual([]);
+      expect(await found(repo, "cat NOT description:big")).toEqual(["cat big"]);
+      expect(await found(repo, "album_id:other-album")).toEqual(["cat big"]);
+      expect(await found(repo, "metadatas.colour:rouge")).toEqual(["Café au lait"]);
+      expect(await found(repo, "format:png")).toEqual(["cat big", "Big cat", "Café au lait"]);
+    });
+
+    test("version 2 also matches inside filenames", async ({ repo }) => {
+      await seed(repo);
+      expect(await found(repo, "plop")).toEqual([]);
+      expect(await found(repo, "plop", { substringFilename: true })).toEqual(["Café au lait"]);
+    });
+
+    test("never outside the scope, and pages with a total", async ({ repo }) => {
+      await seed(repo);
+      expect(await found(repo, "cat", undefined, { kind: "albums", albums: ["other-album"] })).toEqual(["cat big"]);
+      expect(await found(repo, "*", undefined, { kind: "albums", albums: [] })).toEqual([]);
+      const page = await right(repo.search(T, everywhere, q("*"), { substringFilename: false }, { offset: 1, limit: 1 }));
+      expect(page.total).toBe(3);
+      expect(page.items.map((i) => i.title)).toEqual(["Big cat"]);
+    });
+
+    test("sees every write at once: caption changes, moves and deletes", async ({ repo }) => {
+      const [cafe, cat] = await seed(repo);
+      await right(repo.update({ ...cafe!, title: "Thé vert" }, cafe!.version));
+      expect(await found(repo, "cafe")).toEqual([]);
+      expect(await found(repo, "the")).toEqual(["Thé vert"]);
+      await right(repo.move(T, [{ id: cat!.id, to: "moved-album" as AlbumId }], everywhere, new Date()));
+      expect(await found(repo, "album_id:moved-album")).toEqual(["Big cat"]);
+      expect(await found(repo, "tag:moved-album")).toEqual(["Big cat"]);
+      await right(repo.remove(T, cat!.id));
+      expect(await found(repo, "album_id:moved-album")).toEqual([]);
+      const copy = duplicateOf(cafe!, newId(), at("2026-04-01T00:00:00.000Z"), null, "copies" as AlbumId);
+      await right(repo.insertCopy(cafe!.id, { ...copy, title: "Thé vert" }));
+      expect(await found(repo, "album_id:copies")).toEqual(["Thé vert"]);
     });
   });
 

@@ -5,6 +5,7 @@ import type { Claims } from "../../auth/claims.codec.js";
 import type { Image } from "../../image/image.js";
 import type { BlobStore } from "../../ports/blob-store.port.js";
 import type { Clock } from "../../ports/clock.port.js";
+import type { Completion } from "../../ports/idempotency.port.js";
 import type { ImageRepository } from "../../ports/image-repository.port.js";
 import type { Forbidden, NotFound, Unavailable } from "../../shared/errors.js";
 import type { BlobKey } from "../../shared/ids.js";
@@ -33,10 +34,10 @@ export const releaseBlob =
 
 export const deleteImage =
   (deps: DeleteImageDeps) =>
-  (caller: Claims, id: string): TE.TaskEither<NotFound | Forbidden | Unavailable, Image> =>
+  (caller: Claims, id: string, completion?: Completion): TE.TaskEither<NotFound | Forbidden | Unavailable, Image> =>
     pipe(
       findAuthorized(deps.images)(caller, id, "image_delete"),
-      TE.chainW((image) => deps.images.remove(image.tenant, image.id)),
+      TE.chainW((image) => deps.images.remove(image.tenant, image.id, completion)),
       TE.chainFirstTaskK((removal) => (removal.orphanedBlob ? releaseBlob(deps)(removal.orphanedBlob) : T.of(true))),
       TE.map((removal) => removal.image),
     );

@@ -1,12 +1,16 @@
+import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import type { Claims } from "../../auth/claims.codec.js";
 import { duplicateOf, type Image } from "../../image/image.js";
 import type { Clock } from "../../ports/clock.port.js";
 import type { IdGenerator } from "../../ports/id-generator.port.js";
+import type { Completion } from "../../ports/idempotency.port.js";
+import { completionOf } from "../idempotent/idempotent.js";
 import type { ImageRepository } from "../../ports/image-repository.port.js";
-import type { Conflict, Forbidden, NotFound, Unavailable } from "../../shared/errors.js";
-import type { ImageId } from "../../shared/ids.js";
+import { authorize } from "../../album/ability.policy.js";
+import { invalidField, type Conflict, type Forbidden, type Invalid, type NotFound, type Unavailable } from "../../shared/errors.js";
+import { AlbumId, type ImageId } from "../../shared/ids.js";
 import { findAuthorized } from "../lookup.js";
 
 export interface DuplicateImageDeps {
@@ -15,22 +19,35 @@ export interface DuplicateImageDeps {
   readonly clock: Clock;
 }
 
-export type DuplicateImageError = NotFound | Forbidden | Conflict | Unavailable;
+export type DuplicateImageError = NotFound | Forbidden | Invalid | Conflict | Unavailable;
+
+export interface DuplicateOptions {
+  /** Another album of the tenant for the copy; it needs `image_upload` there. The source's album when absent. */
+  readonly albumId?: string | undefined;
+  /** The answer to store with the copy (an Idempotency-Key's replay), given the copy. */
+  readonly complete?: ((copy: Image) => Promise<Completion>) | undefined;
+}
 
 /**
- * Copies an image within its album. Only the row is new: the copy shares the source's immutable blob,
- * so the cost does not depend on the image's size.
+ * Copies an image, into its own album or another of the tenant. Only the row is new: the copy shares
+ * the source's immutable blob, so the cost does not depend on the image's size.
  */
 export const duplicateImage =
   (deps: DuplicateImageDeps) =>
-  (caller: Claims, sourceId: string): TE.TaskEither<DuplicateImageError, Image> =>
-    pipe(
+  (caller: Claims, sourceId: string, options: DuplicateOptions = {}): TE.TaskEither<DuplicateImageError, Image> => {
+    const to = options.albumId;
+    if (to !== undefined && !AlbumId.is(to)) return TE.left(invalidField("album_id", "must be an album id"));
+    return pipe(
       findAuthorized(deps.images)(caller, sourceId, "image_duplicate"),
+      // A copy in the source's own album is what image_duplicate grants; another album also needs image_upload there.
+      TE.chainFirstEitherKW((source) => (to === undefined || to === source.albumId ? E.right(undefined) : authorize(caller, to, "image_upload"))),
       TE.chainW((source) => {
-        const copy = duplicateOf(source, deps.ids.uuid() as ImageId, deps.clock.now(), caller.user_id ?? null);
+        const copy = duplicateOf(source, deps.ids.uuid() as ImageId, deps.clock.now(), caller.user_id ?? null, to);
         return pipe(
-          deps.images.insertCopy(source.id, copy),
+          completionOf(options.complete, copy),
+          TE.chainW((completion) => deps.images.insertCopy(source.id, copy, completion)),
           TE.map(() => copy),
         );
       }),
     );
+  };

@@ -15,7 +15,8 @@ export interface ListAlbumImagesInput {
   readonly perPage: number;
 }
 
-const pagingIssues = ({ page, perPage }: ListAlbumImagesInput): FieldIssue[] => [
+/** `page` and `per_page`, as listings and searches take them. */
+export const pagingIssues = ({ page, perPage }: { readonly page: number; readonly perPage: number }): FieldIssue[] => [
   ...(Number.isInteger(page) && page >= 1 && page <= 1_000_000 ? [] : [{ field: "page", message: "must be an integer >= 1" }]),
   ...(Number.isInteger(perPage) && perPage >= 1 && perPage <= MAX_PER_PAGE
     ? []

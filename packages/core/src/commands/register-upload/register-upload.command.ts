@@ -7,6 +7,8 @@ import { DESCRIPTION_MAX, newImage, TITLE_MAX, validateMetadatas, validateText, 
 import type { Clock } from "../../ports/clock.port.js";
 import type { ExternalAsset, ExternalUploadVerifier } from "../../ports/external-upload.port.js";
 import type { IdGenerator } from "../../ports/id-generator.port.js";
+import type { Completion } from "../../ports/idempotency.port.js";
+import { completionOf } from "../idempotent/idempotent.js";
 import type { ImageRepository } from "../../ports/image-repository.port.js";
 import { conflict, invalid, notFound, type Conflict, type Forbidden, type Invalid, type NotFound, type Unavailable } from "../../shared/errors.js";
 import { AlbumId, type ImageId } from "../../shared/ids.js";
@@ -74,7 +76,7 @@ export const buildRegisteredImage = (
  */
 export const registerUpload =
   (deps: RegisterUploadDeps) =>
-  (caller: Claims, input: RegisterUploadInput): TE.TaskEither<RegisterUploadError, Image> => {
+  (caller: Claims, input: RegisterUploadInput, complete?: (image: Image) => Promise<Completion>): TE.TaskEither<RegisterUploadError, Image> => {
     const albumId = input.albumId;
     if (!AlbumId.is(albumId)) return TE.left(notFound(`album ${albumId} not found`));
     return pipe(
@@ -84,7 +86,8 @@ export const registerUpload =
       TE.map((asset) => buildRegisteredImage({ ...input, albumId, ...ownerOf(caller) }, asset, deps.ids.uuid() as ImageId, deps.clock.now())),
       TE.chainW((image) =>
         pipe(
-          deps.images.insert(image),
+          completionOf(complete, image),
+          TE.chainW((completion) => deps.images.insert(image, completion)),
           TE.mapLeft((e) => (e._tag === "Conflict" ? conflict(`asset ${image.blob.key} is already registered`) : e)),
           TE.map(() => image),
         ),

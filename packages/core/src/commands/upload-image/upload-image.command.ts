@@ -10,6 +10,8 @@ import type { BlobStore, StoredBlob } from "../../ports/blob-store.port.js";
 import type { Clock } from "../../ports/clock.port.js";
 import type { IdGenerator } from "../../ports/id-generator.port.js";
 import type { ImageInspector, Inspection } from "../../ports/image-inspector.port.js";
+import type { Completion } from "../../ports/idempotency.port.js";
+import { completionOf } from "../idempotent/idempotent.js";
 import type { ImageRepository } from "../../ports/image-repository.port.js";
 import {
   invalid,
@@ -140,10 +142,11 @@ export const buildUploadedImage = (
  * reservation no insert took over.
  */
 const insertOrDiscard =
-  (deps: UploadImageDeps) =>
+  (deps: UploadImageDeps, complete?: (image: Image) => Promise<Completion>) =>
   (image: Image): TE.TaskEither<Conflict | Unavailable, Image> =>
     pipe(
-      deps.images.insert(image),
+      completionOf(complete, image),
+      TE.chainW((completion) => deps.images.insert(image, completion)),
       TE.map(() => image),
       TE.orElse((e) =>
         e._tag === "Conflict" || !e.inDoubt
@@ -169,7 +172,7 @@ const discard = <E, A>(deps: UploadImageDeps, key: BlobKey, e: E): TE.TaskEither
 /** Reserves the blob, stores the bytes, then inserts the row that takes the reservation over. */
 export const uploadImage =
   (deps: UploadImageDeps) =>
-  (caller: Claims, input: UploadImageInput): TE.TaskEither<UploadImageError, Image> => {
+  (caller: Claims, input: UploadImageInput, complete?: (image: Image) => Promise<Completion>): TE.TaskEither<UploadImageError, Image> => {
     const albumId = input.albumId;
     if (!AlbumId.is(albumId)) return TE.left(notFound(`album ${albumId} not found`));
     return pipe(
@@ -196,7 +199,7 @@ export const uploadImage =
             ),
           ),
           TE.map((stored) => buildUploadedImage({ ...input, albumId, ...ownerOf(caller) }, seen, ids, stored, deps.clock.now())),
-          TE.chainW(insertOrDiscard(deps)),
+          TE.chainW(insertOrDiscard(deps, complete)),
         );
       }),
     );

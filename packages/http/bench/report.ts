@@ -1,0 +1,225 @@
+/** The benchmark's figures, its targets, and the Markdown table and one-line summary made of them. */
+import type { ListingResult, SizeResult, SqlCapture, UploadResult } from "./bench.js";
+import type { SequentialSummary } from "./load.js";
+
+export interface CaseResult {
+  readonly kind: "http" | "pgbench";
+  /** Median over the rounds: successful requests (http) or transactions (pgbench) per second. */
+  readonly perSecond: number;
+  readonly rounds: readonly number[];
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly latencyAverageMs?: number;
+  readonly failures: number;
+  readonly requests: number;
+  readonly rssMaxBytes?: number;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly measured: number | null;
+  /** How `measured` is shown: a share of something, a time, a factor or a size. */
+  readonly unit: "%" | "ms" | "×" | "MB";
+  readonly limit: number;
+  readonly atLeast: boolean;
+  readonly pass: boolean | null;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  seconds: number;
+  machine: { node: string; cpus: number; cpuModel: string; loadAverage: number[]; loadAverageAtEnd?: number[] };
+  settings: Record<string, unknown>;
+  selected: string[];
+  /** A subset of the cases, or a quick run. */
+  partial: boolean;
+  cases: Record<string, CaseResult>;
+  replayed?: { from: string; bodyBytes: number; headers: string[] };
+  sql?: SqlCapture;
+  sequential: Record<string, SequentialSummary>;
+  size: Record<string, SizeResult>;
+  uploads: Record<string, UploadResult>;
+  listing?: ListingResult;
+  crashRestart?: Record<string, unknown>;
+  notes: string[];
+  targets?: Target[];
+  summary?: string;
+}
+
+const rate = (r: BenchResults, name: string): number | null => r.cases[name]?.perSecond ?? null;
+const share = (a: number | null, b: number | null): number | null => (a === null || b === null || b === 0 ? null : (100 * a) / b);
+
+const target = (name: string, measured: number | null | undefined, unit: Target["unit"], atLeast: boolean, limit: number): Target => {
+  const m = measured === undefined || measured === null || Number.isNaN(measured) ? null : measured;
+  return { name, measured: m, unit, limit, atLeast, pass: m === null ? null : atLeast ? m >= limit : m <= limit };
+};
+
+export const targetsOf = (r: BenchResults): Target[] => {
+  const mb = (b: number | undefined) => (b === undefined ? null : b / 1e6);
+  return [
+    target("in-memory ≥ 40 % of the Express ceiling", share(rate(r, "memory"), rate(r, "ceiling")), "%", true, 40),
+    target("pg ≥ 80 % of pgbench (service SQL)", share(rate(r, "pg"), rate(r, "sql")), "%", true, 80),
+    target("service SQL ≥ 80 % of the bare INSERT", share(rate(r, "sql"), rate(r, "insert")), "%", true, 80),
+    target("pg ≥ 15 % of the Express ceiling", share(rate(r, "pg"), rate(r, "ceiling")), "%", true, 15),
+    target("pg p99 at 32 connections ≤ 30 ms", r.cases["pg"]?.p99Ms, "ms", false, 30),
+    target("PGlite ≥ 8 % of the Express ceiling", share(rate(r, "pglite"), rate(r, "ceiling")), "%", true, 8),
+    target("PGlite p99 at 32 connections ≤ 40 ms", r.cases["pglite"]?.p99Ms, "ms", false, 40),
+    target("pg X-Runtime p50 ≤ 0.6 ms", r.sequential["pg"]?.runtimeP50Ms, "ms", false, 0.6),
+    target("PGlite X-Runtime p50 ≤ 0.6 ms", r.sequential["pglite"]?.runtimeP50Ms, "ms", false, 0.6),
+    target("pg: 48 MB duplicate within 1.1× of 150 B", r.size["pg"]?.ratio, "×", false, 1.1),
+    target("PGlite: 48 MB duplicate within 1.1× of 150 B", r.size["pglite"]?.ratio, "×", false, 1.1),
+    target("listing page 1,000 within 2× of page 1 (pg)", r.listing?.ratio, "×", false, 2),
+    target("in-memory RSS under load ≤ 200 MB", mb(r.cases["memory"]?.rssMaxBytes), "MB", false, 200),
+    target("PGlite RSS under load ≤ 200 MB", mb(r.cases["pglite"]?.rssMaxBytes), "MB", false, 200),
+    target("pg RSS under load ≤ 200 MB", mb(r.cases["pg"]?.rssMaxBytes), "MB", false, 200),
+  ];
+};
+
+const f = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits));
+const ms = (n: number | null | undefined): string => (n === null || n === undefined || Number.isNaN(n) ? "–" : n < 10 ? n.toFixed(2) : n.toFixed(1));
+const shown = (t: Target): string => (t.measured === null ? "not measured" : t.unit === "%" ? `${f(t.measured)} %` : t.unit === "ms" ? `${ms(t.measured)} ms` : t.unit === "×" ? `${f(t.measured, 2)}×` : `${f(t.measured, 1)} MB`);
+const limitShown = (t: Target): string => `${t.atLeast ? "≥" : "≤"} ${t.limit}${t.unit === "%" ? " %" : t.unit === "×" ? "×" : ` ${t.unit}`}`;
+
+const LABELS: Record<string, string> = {
+  ceiling: "Express ceiling (replayed response, no work)",
+  memory: "service, in-memory repository + blob store",
+  pglite: "service, embedded PGlite + filesystem",
+  pg: "service, server PostgreSQL + filesystem",
+  sql: "pgbench: the service's SQL for one duplicate",
+  insert: "pgbench: bare single-row INSERT of an image row",
+};
+
+export const renderMarkdown = (r: BenchResults): string => {
+  const s = r.settings as { seconds: number; rounds: number; connections: number; sequential: number; logLevel?: string };
+  const out: string[] = [];
+  const load = (l: readonly number[] | undefined) => (l ? l.map((x) => x.toFixed(2)).join(" ") : "–");
+  out.push(`# Benchmark (${r.startedAt}, Node ${r.machine.node}, ${r.machine.cpus} cores, load average ${load(r.machine.loadAverage)} at the start, ${load(r.machine.loadAverageAtEnd)} at the end)`);
+  out.push("");
+  out.push(
+    `Every server is a process of its own; autocannon runs in the benchmark's process. ${s.connections} connections, ${s.seconds} s per run, the cases alternated ${s.rounds}× and the medians kept; ` +
+      `the duplicates copy one hot 48×48 PNG. pgbench: ${s.connections} clients, 2 threads, \`-M prepared\`. Servers log at ${s.logLevel ?? "their default level (info)"}, to /dev/null. ` +
+      `Absolute figures move with the machine's load: read the ratios. The whole run took ${f(r.seconds / 60, 1)} min.`,
+  );
+  if (r.partial) out.push("", `A partial run${r.settings["quick"] ? " (BENCH_QUICK=1)" : ""}: ${r.selected.join(", ")}.`);
+  out.push("");
+  const names = Object.keys(r.cases);
+  if (names.length > 0) {
+    const ceiling = rate(r, "ceiling");
+    out.push(`## Throughput at ${s.connections} connections`);
+    out.push("");
+    out.push("| case | per second (median) | rounds | of ceiling | p50 ms | p99 ms | failures / requests | server RSS max MB |");
+    out.push("|---|---|---|---|---|---|---|---|");
+    for (const name of names) {
+      const c = r.cases[name]!;
+      const latency = c.kind === "http" ? [ms(c.p50Ms), ms(c.p99Ms)] : [`avg ${ms(c.latencyAverageMs)}`, "–"];
+      out.push(
+        `| ${LABELS[name] ?? name} | ${f(c.perSecond, 0)} ${c.kind === "http" ? "req/s" : "tps"} | ${c.rounds.map((x) => f(x, 0)).join(" / ")} | ${ceiling === null ? "–" : `${f(share(c.perSecond, ceiling))} %`} | ${latency.join(" | ")} | ${c.failures} / ${c.requests} | ${c.rssMaxBytes === undefined ? "–" : f(c.rssMaxBytes / 1e6, 0)} |`,
+      );
+    }
+    out.push("");
+  }
+  const seqBackends = [...new Set([...Object.keys(r.sequential), ...Object.keys(r.size), ...Object.keys(r.uploads)])];
+  if (seqBackends.length > 0) {
+    out.push(`## One request at a time`);
+    out.push("");
+    out.push(`| measurement | ${seqBackends.join(" | ")} |`);
+    out.push(`|---|${seqBackends.map(() => "---").join("|")}|`);
+    const row = (label: string, value: (b: string) => string) => out.push(`| ${label} | ${seqBackends.map(value).join(" | ")} |`);
+    if (Object.keys(r.sequential).length > 0) {
+      row("duplicate: X-Runtime p50 ms", (b) => ms(r.sequential[b]?.runtimeP50Ms));
+      row("duplicate: X-Runtime p99 ms", (b) => ms(r.sequential[b]?.runtimeP99Ms));
+      row("duplicate: round trip p50 / p99 ms", (b) => `${ms(r.sequential[b]?.p50Ms)} / ${ms(r.sequential[b]?.p99Ms)}`);
+    }
+    if (Object.keys(r.size).length > 0) {
+      const any = Object.values(r.size)[0]!;
+      row(`duplicate of a ${f(any.largeBytes / 1e6, 1)} MB PNG: p50 ms (X-Runtime p50)`, (b) => `${ms(r.size[b]?.large.p50Ms)} (${ms(r.size[b]?.large.runtimeP50Ms)})`);
+      row(`duplicate of a ${any.smallBytes} B PNG, interleaved: p50 ms (X-Runtime p50)`, (b) => `${ms(r.size[b]?.small.p50Ms)} (${ms(r.size[b]?.small.runtimeP50Ms)})`);
+      row("large / small p50 (X-Runtime)", (b) => `${f(r.size[b]?.ratio, 2)}× (${f(r.size[b]?.runtimeRatio, 2)}×)`);
+    }
+    if (Object.keys(r.uploads).length > 0) {
+      const any = Object.values(r.uploads)[0]!;
+      row(`upload of a 4000×3000 JPEG (${f(any.bytesEach / 1e6, 1)} MB), p50 ms of ${any.count}`, (b) => ms(r.uploads[b]?.uploadP50Ms));
+      row("`mini` thumbnail, first request (render) p50 ms", (b) => ms(r.uploads[b]?.firstRenderP50Ms));
+      row("`mini` thumbnail, cached p50 ms", (b) => ms(r.uploads[b]?.cachedP50Ms));
+    }
+    out.push("");
+  }
+  if (r.listing) {
+    const l = r.listing;
+    out.push(`## Album listing (pg, ${l.images.toLocaleString("en")} images, per_page=${l.perPage}, one request at a time, interleaved)`);
+    out.push("");
+    out.push("| page | p50 ms | p99 ms | X-Runtime p50 ms |");
+    out.push("|---|---|---|---|");
+    out.push(`| 1 | ${ms(l.first.p50Ms)} | ${ms(l.first.p99Ms)} | ${ms(l.first.runtimeP50Ms)} |`);
+    out.push(`| ${l.deepPage.toLocaleString("en")} | ${ms(l.deep.p50Ms)} | ${ms(l.deep.p99Ms)} | ${ms(l.deep.runtimeP50Ms)} |`);
+    out.push("");
+    out.push(`Page ${l.deepPage.toLocaleString("en")} / page 1: ${f(l.ratio, 2)}×. Filled in ${f(l.fillMs / 1000, 1)} s by ${l.fill}.`);
+    out.push("");
+  }
+  if (r.crashRestart) {
+    out.push("## Crash and restart");
+    out.push("");
+    out.push("| figure | value |");
+    out.push("|---|---|");
+    for (const [k, v] of Object.entries(r.crashRestart)) out.push(`| ${k} | ${typeof v === "object" ? JSON.stringify(v) : String(v)} |`);
+    out.push("");
+  }
+  // A partial run leaves out the targets it could not measure.
+  const targets = (r.targets ?? []).filter((t) => !r.partial || t.measured !== null);
+  if (targets.length > 0) {
+    out.push("## Targets");
+    out.push("");
+    out.push("| target | measured | limit | result |");
+    out.push("|---|---|---|---|");
+    for (const t of targets) out.push(`| ${t.name} | ${shown(t)} | ${limitShown(t)} | ${t.pass === null ? "–" : t.pass ? "PASS" : "FAIL"} |`);
+    out.push("");
+  }
+  if (r.replayed) {
+    out.push(`The ceiling replays a duplicate response recorded from the ${r.replayed.from} service: ${r.replayed.bodyBytes} B of JSON and the headers ${r.replayed.headers.join(", ")}.`);
+    out.push("");
+  }
+  if (r.sql) {
+    out.push("## SQL replayed by pgbench");
+    out.push("");
+    out.push("Recorded from the pg driver while the service, in the benchmark's process, handled one upload and one duplicate; parameters written in as sent, new ids as `gen_random_uuid()`, the request's timestamps as `now()` (colons as `\\x3a`, which pgbench would read as variables).");
+    out.push("");
+    out.push("Duplicate (`sql`):");
+    out.push("");
+    out.push("```sql", r.sql.duplicateScript.trimEnd(), "```");
+    out.push("");
+    out.push("Bare insert (`insert`, the upload's INSERT of the image row):");
+    out.push("");
+    out.push("```sql", r.sql.insertScript.trimEnd(), "```");
+    out.push("");
+  }
+  for (const note of r.notes) out.push(`- ${note}`);
+  if (r.summary) out.push("", "```", r.summary, "```", "");
+  return `${out.join("\n")}\n`;
+};
+
+/** One line: the ratios and the count of targets met. */
+export const summaryLine = (r: BenchResults): string => {
+  const ratio = (a: string, b: string) => {
+    const x = rate(r, a);
+    const y = rate(r, b);
+    return x === null || y === null ? null : `${a}/${b} ${f(x / y, 2)}`;
+  };
+  const parts = [ratio("memory", "ceiling"), ratio("pglite", "ceiling"), ratio("pg", "ceiling"), ratio("pg", "sql"), ratio("sql", "insert")];
+  for (const b of ["pglite", "pg"]) {
+    const c = r.cases[b];
+    if (c?.p99Ms !== undefined) parts.push(`${b} p99@${String(r.settings["connections"])} ${ms(c.p99Ms)} ms`);
+    const q = r.sequential[b];
+    if (q) parts.push(`${b} X-Runtime p50 ${ms(q.runtimeP50Ms)} ms`);
+    const z = r.size[b];
+    if (z) parts.push(`${b} 48MB/150B ${f(z.ratio, 2)}`);
+  }
+  if (r.listing) parts.push(`page${r.listing.deepPage}/page1 ${f(r.listing.ratio, 2)}`);
+  const rss = Object.entries(r.cases)
+    .filter(([name, c]) => name !== "ceiling" && c.rssMaxBytes !== undefined)
+    .map(([name, c]) => `${name} ${f(c.rssMaxBytes! / 1e6, 0)}`);
+  if (rss.length > 0) parts.push(`RSS MB ${rss.join(" ")}`);
+  const targets = (r.targets ?? []).filter((t) => t.pass !== null);
+  if (r.crashRestart) parts.push(`crash-restart ${Object.entries(r.crashRestart).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" ")}`);
+  const measured = parts.filter(Boolean);
+  return `bench: ${measured.length > 0 ? measured.join(", ") : "nothing measured"}; targets met ${targets.filter((t) => t.pass).length}/${targets.length} (${f(r.seconds / 60, 1)} min)`;
+};
