@@ -15,11 +15,14 @@
  *   size     a 48 MB image's duplicate against the 48×48 one's
  *   upload   a 12 MP JPEG's upload, its `mini` thumbnail's first render and a cached serve
  *   listing  (pg) page 1 against page 1,000 of a 100,000-image album
+ *   search   GET /api/v1/search over a tenant of 100,000 images in 1,000 albums: a word of ~1 % of the
+ *            images, a word of ten, a `version=2` filename substring and `*` (see ./search.ts)
  * And, only when asked for, `crash-restart`: the figures of ./crash-restart.bench.ts.
  *
  *   npx -y pnpm@10.34.9 bench [-- --only=ceiling,pg,sql] [--crash-restart]
  *   BENCH_QUICK=1 (short runs, one round), BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS,
  *   BENCH_SEQUENTIAL (requests per sequential measurement), BENCH_LISTING_IMAGES,
+ *   BENCH_SEARCH_IMAGES, BENCH_SEARCH_ALBUMS, BENCH_SEARCH_REQUESTS (of each search query),
  *   BENCH_POSTGRES_URL (a server database to create the run's databases from; default
  *   postgres://postgres@127.0.0.1:5432/test), BENCH_LOG_LEVEL (the servers' LOG_LEVEL; default theirs).
  *
@@ -39,6 +42,7 @@ import { ALBUM, authorization, LISTING_ALBUM, noisePng, photoJpeg, SECRETS_ENV, 
 import { median, percentile, runLoad, send, sequential, summarize, type LoadResult, type Reply, type SequentialSummary } from "./load.js";
 import { startProcess, type ServerProcess } from "./processes.js";
 import { renderMarkdown, summaryLine, targetsOf, type BenchResults, type CaseResult } from "./report.js";
+import { searchCase } from "./search.js";
 
 const env = process.env;
 const QUICK = env["BENCH_QUICK"] === "1";
@@ -60,13 +64,16 @@ const SETTINGS = {
   listingImages: num("BENCH_LISTING_IMAGES", 100_000),
   listingPerPage: 100,
   listingRequests: QUICK ? 20 : 60,
+  searchImages: num("BENCH_SEARCH_IMAGES", 100_000),
+  searchAlbums: num("BENCH_SEARCH_ALBUMS", 1000),
+  searchRequests: num("BENCH_SEARCH_REQUESTS", QUICK ? 50 : 200),
   largeImageMegabytes: 48,
   postgres: env["BENCH_POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:5432/test",
   logLevel: env["BENCH_LOG_LEVEL"],
 };
 
 export const LOAD_CASES = ["ceiling", "memory", "pglite", "pg", "sql", "insert"] as const;
-export const EXTRA_CASES = ["xruntime", "size", "upload", "listing"] as const;
+export const EXTRA_CASES = ["xruntime", "size", "upload", "listing", "search"] as const;
 type LoadCase = (typeof LOAD_CASES)[number];
 type Backend = "memory" | "pglite" | "pg";
 
@@ -103,7 +110,8 @@ const main = async () => {
   const dbs = databases(SETTINGS.postgres);
   const loadCases = LOAD_CASES.filter(selected);
   const extras = EXTRA_CASES.filter(selected);
-  const sequentialExtras = extras.some((e) => e !== "listing");
+  // The listing fills the pg service's database; the search case starts services of its own.
+  const sequentialExtras = extras.some((e) => e !== "listing" && e !== "search");
   const backends: Backend[] = (["memory", "pglite", "pg"] as const).filter(
     (b) => loadCases.includes(b) || (b !== "memory" && sequentialExtras) || (b === "pg" && extras.includes("listing")),
   );
@@ -208,6 +216,27 @@ const main = async () => {
     if (extras.includes("listing") && services.has("pg")) {
       log(`pg: filling a ${SETTINGS.listingImages.toLocaleString("en")}-image album`);
       results.listing = await listing(services.get("pg")!, dbs, auth);
+    }
+
+    if (extras.includes("search")) {
+      for (const backend of ["pg"] as const) {
+        results.search = {
+          ...results.search,
+          [backend]: await searchCase({
+            backend,
+            dbs,
+            tmp,
+            corpus: { images: SETTINGS.searchImages, albums: SETTINGS.searchAlbums },
+            requests: SETTINGS.searchRequests,
+            breakdownRuns: QUICK ? 10 : 30,
+            verifySample: 500,
+            uploadAuth: auth,
+            issuerDatabaseUrl: inProcess,
+            env: serviceEnv,
+            log,
+          }),
+        };
+      }
     }
 
     if (selected("crash-restart")) results.crashRestart = await crashRestart();

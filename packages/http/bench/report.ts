@@ -1,6 +1,7 @@
 /** The benchmark's figures, its targets, and the Markdown table and one-line summary made of them. */
 import type { ListingResult, SizeResult, SqlCapture, UploadResult } from "./bench.js";
 import type { SequentialSummary } from "./load.js";
+import type { SearchResult } from "./search.js";
 
 export interface CaseResult {
   readonly kind: "http" | "pgbench";
@@ -40,6 +41,7 @@ export interface BenchResults {
   size: Record<string, SizeResult>;
   uploads: Record<string, UploadResult>;
   listing?: ListingResult;
+  search?: Record<string, SearchResult>;
   crashRestart?: Record<string, unknown>;
   notes: string[];
   targets?: Target[];
@@ -47,6 +49,7 @@ export interface BenchResults {
 }
 
 const rate = (r: BenchResults, name: string): number | null => r.cases[name]?.perSecond ?? null;
+const searchP50 = (r: BenchResults, backend: string, query: string): number | undefined => r.search?.[backend]?.queries.find((q) => q.name === query)?.summary.p50Ms;
 const share = (a: number | null, b: number | null): number | null => (a === null || b === null || b === 0 ? null : (100 * a) / b);
 
 const target = (name: string, measured: number | null | undefined, unit: Target["unit"], atLeast: boolean, limit: number): Target => {
@@ -69,6 +72,7 @@ export const targetsOf = (r: BenchResults): Target[] => {
     target("pg: 48 MB duplicate within 1.1× of 150 B", r.size["pg"]?.ratio, "×", false, 1.1),
     target("PGlite: 48 MB duplicate within 1.1× of 150 B", r.size["pglite"]?.ratio, "×", false, 1.1),
     target("listing page 1,000 within 2× of page 1 (pg)", r.listing?.ratio, "×", false, 2),
+    target("search p50 ≤ 20 ms for a word of ~1 % of the images (pg)", searchP50(r, "pg", "word"), "ms", false, 20),
     target("in-memory RSS under load ≤ 200 MB", mb(r.cases["memory"]?.rssMaxBytes), "MB", false, 200),
     target("PGlite RSS under load ≤ 200 MB", mb(r.cases["pglite"]?.rssMaxBytes), "MB", false, 200),
     target("pg RSS under load ≤ 200 MB", mb(r.cases["pg"]?.rssMaxBytes), "MB", false, 200),
@@ -156,6 +160,38 @@ export const renderMarkdown = (r: BenchResults): string => {
     out.push(`Page ${l.deepPage.toLocaleString("en")} / page 1: ${f(l.ratio, 2)}×. Filled in ${f(l.fillMs / 1000, 1)} s by ${l.fill}.`);
     out.push("");
   }
+  for (const x of Object.values(r.search ?? {})) {
+    out.push(
+      `## Search (${x.backend}, ${x.images.toLocaleString("en")} images in ${x.albums.toLocaleString("en")} albums, a search token for the whole tenant, one request at a time, ${x.requestsEach} of each query, interleaved)`,
+    );
+    out.push("");
+    out.push("| query | X-Total-Count | p50 ms | p99 ms | X-Runtime p50 ms | X-Runtime p99 ms |");
+    out.push("|---|---|---|---|---|---|");
+    for (const q of x.queries) out.push(`| \`${q.label}\` | ${q.total.toLocaleString("en")} | ${ms(q.summary.p50Ms)} | ${ms(q.summary.p99Ms)} | ${ms(q.summary.runtimeP50Ms)} | ${ms(q.summary.runtimeP99Ms)} |`);
+    out.push("");
+    const runs = x.breakdown[0]?.runs ?? 0;
+    out.push(`Where the time goes: the service's composition in the benchmark's process, p50 of ${runs} runs of each query.`);
+    out.push("");
+    out.push("| query | search command (count + page, rows mapped) ms | presenting the page (8 signed URLs an image) ms | JSON ms | items | body KB |");
+    out.push("|---|---|---|---|---|---|");
+    for (const b of x.breakdown) out.push(`| ${b.query} | ${ms(b.searchP50Ms)} | ${ms(b.presentP50Ms)} | ${ms(b.jsonP50Ms)} | ${b.items} | ${f(b.bodyBytes / 1024, 0)} |`);
+    out.push("");
+    out.push("EXPLAIN (ANALYZE, BUFFERS) of the two statements the repository sends (the total, then the page), with the values it sends, warm:");
+    out.push("");
+    out.push("| query | statement | execution ms | planning ms | indexes | shared hit / read | plan (rows out) |");
+    out.push("|---|---|---|---|---|---|---|");
+    for (const e of x.explain)
+      out.push(`| ${e.query} | ${e.statement} | ${ms(e.executionMs)} | ${ms(e.planningMs)} | ${e.indexes.join(", ") || "none"} | ${e.sharedHit} / ${e.sharedRead} | ${e.shape.replace(/\|/g, "\\|")} |`);
+    out.push("");
+    for (const e of x.explain.filter((p) => p.query === "word" || p.query === "substring")) {
+      out.push(`${e.query}, ${e.statement}:`, "", "```", e.plan, "```", "");
+    }
+    out.push(
+      `Filled in ${f(x.fillMs / 1000, 1)} s by ${x.fill}; ${x.verified.rows} rows read back matched. ` +
+        `Filename trigram index: ${x.trigramIndex ? "present" : "absent (pg_trgm unavailable)"}. The case took ${f(x.seconds, 0)} s.`,
+    );
+    out.push("");
+  }
   if (r.crashRestart) {
     out.push("## Crash and restart");
     out.push("");
@@ -214,6 +250,7 @@ export const summaryLine = (r: BenchResults): string => {
     if (z) parts.push(`${b} 48MB/150B ${f(z.ratio, 2)}`);
   }
   if (r.listing) parts.push(`page${r.listing.deepPage}/page1 ${f(r.listing.ratio, 2)}`);
+  for (const b of Object.keys(r.search ?? {})) parts.push(`${b} search word p50 ${ms(searchP50(r, b, "word"))} ms`);
   const rss = Object.entries(r.cases)
     .filter(([name, c]) => name !== "ceiling" && c.rssMaxBytes !== undefined)
     .map(([name, c]) => `${name} ${f(c.rssMaxBytes! / 1e6, 0)}`);

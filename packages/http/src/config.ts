@@ -146,6 +146,7 @@ const Env = t.partial({
   IMAGE_API_MAX_UPLOAD_BYTES: intFromString("Bytes", 1, 1024 * 1024 * 1024),
   IMAGE_API_DATABASE_URL: postgresUrl,
   IMAGE_API_DB_POOL_SIZE: intFromString("PoolSize", 1, 1000),
+  IMAGE_API_EMBEDDED_DB_FSYNC: boolFromString,
   IMAGE_API_STORAGE: t.keyof({ filesystem: null, s3: null, cloudinary: null }),
   IMAGE_API_S3_BUCKET: nonEmpty("Bucket", 3),
   IMAGE_API_S3_PREFIX: t.string,
@@ -181,6 +182,8 @@ export interface Config {
   readonly maxUploadBytes: number;
   readonly databaseUrl?: string;
   readonly dbPoolSize: number;
+  /** Embedded database only: commits are fsynced before they are acknowledged (survive power loss). */
+  readonly embeddedDbFsync: boolean;
   readonly storage: Storage;
   readonly logLevel: string;
   readonly metricsToken?: string;
@@ -250,6 +253,7 @@ export const loadConfig = (env: Record<string, string | undefined>): E.Either<st
     maxUploadBytes: v.IMAGE_API_MAX_UPLOAD_BYTES ?? DEFAULT_MAX_UPLOAD_BYTES,
     ...(v.IMAGE_API_DATABASE_URL ? { databaseUrl: v.IMAGE_API_DATABASE_URL } : {}),
     dbPoolSize: v.IMAGE_API_DB_POOL_SIZE ?? 10,
+    embeddedDbFsync: v.IMAGE_API_EMBEDDED_DB_FSYNC ?? true,
     storage,
     logLevel: v.LOG_LEVEL ?? "info",
     ...(v.IMAGE_API_METRICS_TOKEN ? { metricsToken: v.IMAGE_API_METRICS_TOKEN } : {}),

@@ -72,7 +72,7 @@ const openDatabase = async (config: Config): Promise<SqlClient> => {
   const client = config.databaseUrl
     ? createPgPoolClient({ connectionString: config.databaseUrl, max: config.dbPoolSize })
     : // Bounds what a restart after a crash replays (about 30 s of writes).
-      await createPgliteClient({ dataDir: join(config.dataDir, "db"), checkpointIntervalMs: 30_000 });
+      await createPgliteClient({ dataDir: join(config.dataDir, "db"), checkpointIntervalMs: 30_000, durable: config.embeddedDbFsync });
   const migrated = await migrate(client)();
   if (migrated._tag === "Left") {
     await client.close();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "@image-api/testkit";
-import type { Ability } from "@image-api/core";
+import { encodeListingCursor, type Ability, type ImageId } from "@image-api/core";
 import { isoWithOffset } from "../src/present/image.presenter.js";
 import {
   albumCount,
@@ -105,14 +105,17 @@ describe("GET /api/v1/albums/:album_id/images", () => {
 
   it("pages with page and per_page, and links first/last/prev/next", async () => {
     const path = `/api/v1/albums/${album}/images`;
-    const link = (p: number, rel: string) => `<${path}?page=${p}&per_page=2>; rel="${rel}"`;
+    const link = (p: number, rel: string, cursor?: string) => `<${path}?page=${p}&per_page=2${cursor ? `&cursor=${cursor}` : ""}>; rel="${rel}"`;
+    // The next link also carries a cursor just past the page's last image (listing-cursor.test.ts follows them).
+    const pastLast = (r: { body: { id: string; created_at: string }[] }) =>
+      encodeListingCursor({ direction: "after", position: { createdAt: new Date(r.body.at(-1)!.created_at), id: r.body.at(-1)!.id as ImageId } });
     const p1 = await list(album, "?page=1&per_page=2");
     expect(p1.body.map((i: { id: string }) => i.id)).toEqual([ids[4], ids[3]]);
     expect(p1.headers["x-total-count"]).toBe("5");
-    expect(p1.headers.link).toBe([link(1, "first"), link(3, "last"), link(2, "next")].join(", "));
+    expect(p1.headers.link).toBe([link(1, "first"), link(3, "last"), link(2, "next", pastLast(p1))].join(", "));
     const p2 = await list(album, "?page=2&per_page=2");
     expect(p2.body.map((i: { id: string }) => i.id)).toEqual([ids[2], ids[1]]);
-    expect(p2.headers.link).toBe([link(1, "first"), link(3, "last"), link(1, "prev"), link(3, "next")].join(", "));
+    expect(p2.headers.link).toBe([link(1, "first"), link(3, "last"), link(1, "prev"), link(3, "next", pastLast(p2))].join(", "));
     const p3 = await list(album, "?page=3&per_page=2");
     expect(p3.body.map((i: { id: string }) => i.id)).toEqual([ids[0]]);
     expect(p3.headers.link).toBe([link(1, "first"), link(3, "last"), link(2, "prev")].join(", "));

@@ -1,5 +1,6 @@
 import {
   conflict,
+  duplicateOf,
   forbidden,
   inAlbum,
   inScope,
@@ -38,7 +39,9 @@ const atomically =
 
 const page = (n: number): number => (Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0);
 
-const newestFirst = (a: Image, b: Image): number =>
+type Positioned = Pick<Image, "createdAt" | "id">;
+
+const newestFirst = (a: Positioned, b: Positioned): number =>
   b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /**
@@ -57,11 +60,15 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         return image && image.tenant === tenant ? E.right(clone(image)) : E.left(imageNotFound(id));
       }),
 
-    listByAlbum: (tenant, albumId, { offset, limit }) =>
+    listByAlbum: (tenant, albumId, { offset, limit, after, before }) =>
       atomically(() => {
         const inAlbum = [...images.values()].filter((i) => i.tenant === tenant && i.albumId === albumId).sort(newestFirst);
+        const between = inAlbum.filter((i) => (!after || newestFirst(after, i) < 0) && (!before || newestFirst(i, before) < 0));
         const start = page(offset);
-        return E.right({ items: inAlbum.slice(start, start + page(limit)).map(clone), total: inAlbum.length });
+        // From `before`, the page is the images nearest to it: counted back from the end.
+        const end = before ? Math.max(0, between.length - start) : start + page(limit);
+        const items = between.slice(before ? Math.max(0, end - page(limit)) : start, end);
+        return E.right({ items: items.map(clone), total: inAlbum.length });
       }),
 
     search: (tenant, scope, query, options, { offset, limit }) =>
@@ -103,6 +110,18 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         images.set(copy.id, clone({ ...copy, blob: source.blob }));
         completeIn(idempotency, completion);
         return E.right(undefined);
+      }),
+
+    duplicate: (tenant, sourceId, scope, { id, createdBy, createdAt }) =>
+      atomically(() => {
+        const source = images.get(sourceId);
+        if (!source || source.tenant !== tenant) return E.left(imageNotFound(sourceId));
+        if (!inScope(scope, source.albumId)) return E.left(forbidden(`token lacks image_duplicate on album ${source.albumId}`));
+        if (images.has(id)) return E.left(conflict(`image ${id} already exists`));
+        const copy = duplicateOf(source, id, createdAt, createdBy);
+        blobs.get(source.blob.key)!.refs += 1;
+        images.set(id, clone(copy));
+        return E.right(clone(copy));
       }),
 
     update: (image, expectedVersion) =>

@@ -98,14 +98,13 @@ export const INSERT_IMAGE = `INSERT INTO images (${INSERT_COLUMNS})
   VALUES (${ownPlaceholders(1)}, $${N}, ${searchPlaceholders(N + 1)})`;
 
 /**
- * A copy in one statement, with `copyParams(sourceId, copy)`: holds the source row (FOR SHARE) so it
- * cannot be deleted meanwhile, counts the new reference on the source's blob and inserts the copy on
- * that blob. No row comes back when the source is gone.
+ * A copy in one statement, with `copyParams(sourceId, copy)`: holds the source row (FOR KEY SHARE, which
+ * a delete waits for) so it cannot go meanwhile, and inserts the copy on the source's blob, whose row
+ * only gets the foreign key's share lock. No row comes back when the source is gone.
  */
-const COPY_SOURCE = `WITH source AS (SELECT blob_key FROM images WHERE id = $1 AND tenant = $3 FOR SHARE),
-  counted AS (UPDATE blobs SET refs = refs + 1 WHERE key = (SELECT blob_key FROM source) RETURNING key)`;
+const COPY_SOURCE = `WITH source AS (SELECT blob_key FROM images WHERE id = $1 AND tenant = $3 FOR KEY SHARE)`;
 const COPY_ROW = `INSERT INTO images (${INSERT_COLUMNS})
-  SELECT ${ownPlaceholders(2)}, counted.key, ${searchPlaceholders(N + 1)} FROM counted
+  SELECT ${ownPlaceholders(2)}, source.blob_key, ${searchPlaceholders(N + 1)} FROM source
   RETURNING id`;
 export const INSERT_COPY = `${COPY_SOURCE}
   ${COPY_ROW}`;
@@ -120,6 +119,37 @@ export const INSERT_COPY_COMPLETING = `${COPY_SOURCE},
   done AS (UPDATE idempotency_keys SET status = $${AFTER_COPY}, body = $${AFTER_COPY + 1}
     WHERE tenant = $${AFTER_COPY + 2} AND user_id = $${AFTER_COPY + 3} AND key = $${AFTER_COPY + 4} AND EXISTS (SELECT 1 FROM copy))
   SELECT id FROM copy`;
+
+/** How a one-step duplicate fills each column from its source row `s`; parameters as in `duplicateParams`. */
+const DUPLICATE_VALUES: Partial<Record<(typeof IMAGE_COLUMN_NAMES)[number], string>> = {
+  id: "$3",
+  created_by: "$4",
+  group_id: "COALESCE(s.group_id, s.id)",
+  created_at: "$5",
+  updated_at: "$5",
+  version: "1",
+};
+
+/**
+ * The duplicate in one statement: reads the source only if it belongs to the tenant and lies in the
+ * albums allowed ($6, or any when NULL), holds it (FOR KEY SHARE) and inserts the copy, with the source's
+ * search columns, returning the copy joined with its blob. No row: refused or not found.
+ */
+export const DUPLICATE = `WITH s AS (
+    SELECT * FROM images WHERE id = $1 AND tenant = $2 AND ($6::text[] IS NULL OR album_id = ANY($6::text[])) FOR KEY SHARE),
+  c AS (INSERT INTO images (${INSERT_COLUMNS})
+    SELECT ${[...IMAGE_COLUMN_NAMES, ...SEARCH_COLUMN_NAMES].map((col) => DUPLICATE_VALUES[col as keyof typeof DUPLICATE_VALUES] ?? `s.${col}`).join(", ")} FROM s
+    RETURNING ${IMAGE_COLUMN_NAMES.join(", ")})
+  SELECT ${imageColumns("c")}, ${blobColumns("b")} FROM c JOIN blobs b ON b.key = c.blob_key`;
+
+export const duplicateParams = (tenant: TenantId, sourceId: ImageId, albums: readonly string[] | null, copy: { id: ImageId; createdBy: string | null; createdAt: Date }): unknown[] => [
+  sourceId,
+  tenant,
+  copy.id,
+  copy.createdBy,
+  copy.createdAt,
+  albums,
+];
 
 /** What an edit changes: title, description, rotation and crop, in the columns' order. */
 export const editParams = (image: Image): unknown[] => [

@@ -29,9 +29,14 @@ const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 const isReadTimeout = (e: unknown): boolean => e instanceof Error && e.message === "Query read timeout";
 
 const executor = (target: pg.Pool | pg.PoolClient, queryTimeout: number): SqlExecutor => ({
-  query: async <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> => {
+  query: async <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options: { readonly name?: string } = {}): Promise<SqlResult<R>> => {
     // On a timeout the pool destroys the connection (a query's error releases it as broken).
-    const config: pg.QueryConfig & { query_timeout: number } = { text, values: [...params], query_timeout: queryTimeout };
+    const config: pg.QueryConfig & { query_timeout: number } = {
+      text,
+      values: [...params],
+      query_timeout: queryTimeout,
+      ...(options.name === undefined ? {} : { name: options.name }),
+    };
     const result = await target.query<R>(config);
     return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
   },

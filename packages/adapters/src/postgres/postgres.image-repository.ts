@@ -4,6 +4,7 @@ import {
   inAlbum,
   inScope,
   type Forbidden,
+  type ListingPosition,
   type Removal,
   imageNotFound,
   type BlobKey,
@@ -21,6 +22,8 @@ import {
   editParams,
   imageColumns,
   imageParams,
+  DUPLICATE,
+  duplicateParams,
   INSERT_COPY,
   INSERT_COPY_COMPLETING,
   INSERT_IMAGE,
@@ -30,7 +33,7 @@ import {
 } from "./image.row.js";
 import { complete, completionParams } from "./postgres.idempotency-store.js";
 import { compileSearch, searchAssignments, searchColumns } from "./search.sql.js";
-import type { SqlClient } from "./sql-client.js";
+import type { SqlClient, SqlExecutor } from "./sql-client.js";
 import { isUniqueViolation, toUnavailable } from "./sql-errors.js";
 
 const SELECT_IMAGE = `SELECT ${imageColumns("i")}, ${blobColumns("b")} FROM images i JOIN blobs b ON b.key = i.blob_key`;
@@ -46,6 +49,33 @@ const runInsert =
   <Err, A>(work: () => Promise<E.Either<Err, A>>, duplicate: () => Conflict): TE.TaskEither<Err | Conflict | Unavailable, A> =>
   () =>
     work().catch((e: unknown) => E.left(isUniqueViolation(e) ? duplicate() : toUnavailable(e)));
+
+/**
+ * Locks the blob rows a delete took images from (in key order, so two batches never deadlock), with a
+ * lock that waits for other deletes but not for copies, whose foreign keys take key-share locks.
+ */
+const lockBlobs = async (tx: SqlExecutor, keys: readonly string[]): Promise<BlobRow[]> =>
+  keys.length === 0
+    ? []
+    : (await tx.query<BlobRow>(`SELECT b.key AS blob_key, ${blobColumns("b")} FROM blobs b WHERE b.key = ANY($1::text[]) ORDER BY b.key FOR NO KEY UPDATE`, [[...keys]]))
+        .rows;
+
+/**
+ * Marks the blobs no image holds any more (refs 0) and returns their keys. A statement of its own after
+ * `lockBlobs`: it sees every delete committed before the lock was granted, so of two deletes racing for
+ * a blob's last two images the second always finds the blob unheld.
+ */
+const releaseUnheld = async (tx: SqlExecutor, keys: readonly string[]): Promise<Set<string>> =>
+  keys.length === 0
+    ? new Set()
+    : new Set(
+        (
+          await tx.query<{ key: string }>(
+            "UPDATE blobs b SET refs = 0 WHERE b.key = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM images i WHERE i.blob_key = b.key) RETURNING b.key",
+            [[...keys]],
+          )
+        ).rows.map((r) => r.key),
+      );
 
 /** Columns of rows, for unnest. */
 const transpose = <T extends unknown[]>(rows: readonly T[]): unknown[][] => (rows[0] ?? [0, 0, 0]).map((_, c) => rows.map((r) => r[c]));
@@ -63,17 +93,30 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
       return rows[0] ? E.right(toImage(rows[0])) : E.left<NotFound>(imageNotFound(id));
     }),
 
-  listByAlbum: (tenant, albumId, { offset, limit }) =>
+  listByAlbum: (tenant, albumId, { offset, limit, after, before }) =>
     run(() =>
       client.transaction(async (tx) => {
         // One snapshot for both statements, so the total matches the page.
         await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
         const count = await tx.query<{ total: string | number }>("SELECT count(*) AS total FROM images WHERE tenant = $1 AND album_id = $2", [tenant, albumId]);
+        // Keyset: a row comparison on the columns images_album_listing_idx (tenant, album_id, created_at DESC,
+        // id DESC) continues with, so the scan starts at the position instead of counting its way there.
+        const params: unknown[] = [tenant, albumId];
+        const bound = (op: "<" | ">", at: ListingPosition): string => {
+          params.push(at.createdAt, at.id);
+          return ` AND (i.created_at, i.id) ${op} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
+        };
+        const where = `i.tenant = $1 AND i.album_id = $2${after ? bound("<", after) : ""}${before ? bound(">", before) : ""}`;
+        // From `before`, the rows nearest to it are the first ones in ascending order (the index read
+        // backwards); they are turned back to newest first.
+        const order = before ? "ASC" : "DESC";
+        params.push(page(offset), page(limit));
         const items = await tx.query<ImageRow>(
-          `${SELECT_IMAGE} WHERE i.tenant = $1 AND i.album_id = $2 ORDER BY i.created_at DESC, i.id DESC OFFSET $3 LIMIT $4`,
-          [tenant, albumId, page(offset), page(limit)],
+          `${SELECT_IMAGE} WHERE ${where} ORDER BY i.created_at ${order}, i.id ${order} OFFSET $${params.length - 1} LIMIT $${params.length}`,
+          params,
         );
-        return E.right({ items: items.rows.map(toImage), total: Number(count.rows[0]?.total ?? 0) });
+        const rows = before ? items.rows.reverse() : items.rows;
+        return E.right({ items: rows.map(toImage), total: Number(count.rows[0]?.total ?? 0) });
       }),
     ),
 
@@ -144,6 +187,22 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
       () => conflict(`image ${copy.id} already exists`),
     ),
 
+  duplicate: (tenant, sourceId, scope, copy) =>
+    runInsert(
+      async () => {
+        const albums = scope.kind === "tenant" ? null : [...scope.albums];
+        const { rows } = await client.query<ImageRow>(DUPLICATE, duplicateParams(tenant, sourceId, albums, copy), { name: "image_api_duplicate" });
+        if (rows[0]) return E.right(toImage(rows[0]));
+        // Refused or missing: only now is it worth a second look, to say which.
+        const found = await client.query<{ album_id: string }>("SELECT album_id FROM images WHERE id = $1 AND tenant = $2", [sourceId, tenant]);
+        const album = found.rows[0]?.album_id;
+        return E.left<NotFound | Forbidden>(
+          album !== undefined && !inScope(scope, album) ? forbidden(`token lacks image_duplicate on album ${album}`) : imageNotFound(sourceId),
+        );
+      },
+      () => conflict(`image ${copy.id} already exists`),
+    ),
+
   update: (image, expectedVersion) =>
     run(async () => {
       const { rows } = await client.query<ImageRow>(
@@ -174,15 +233,11 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
         const deleted = await tx.query<ImageRow>(`DELETE FROM images i WHERE i.id = $1 AND i.tenant = $2 RETURNING ${imageColumns("i")}`, [id, tenant]);
         const row = deleted.rows[0];
         if (!row) return E.left<NotFound>(imageNotFound(id));
-        // The blob row's lock serializes sibling deletes: exactly one of them sees the count reach zero.
-        const blob = await tx.query<BlobRow & { refs: number }>(
-          `UPDATE blobs b SET refs = b.refs - 1 WHERE b.key = $1 RETURNING b.refs, b.key AS blob_key, ${blobColumns("b")}`,
-          [row.blob_key],
-        );
-        const b = blob.rows[0];
+        const [b] = await lockBlobs(tx, [row.blob_key]);
         if (!b) throw new Error(`blob ${row.blob_key} of image ${id} is missing`);
+        const released = await releaseUnheld(tx, [row.blob_key]);
         await complete(tx, completion);
-        return E.right({ image: toImage({ ...row, ...b }), orphanedBlob: b.refs === 0 ? (b.blob_key as BlobKey) : null });
+        return E.right({ image: toImage({ ...row, ...b }), orphanedBlob: released.has(row.blob_key) ? (row.blob_key as BlobKey) : null });
       }),
     ),
 
@@ -200,20 +255,18 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
           await complete(tx, completion?.([]));
           return E.right([]);
         }
-        // One statement: each blob loses as many references as the batch held; the row lock on it orders
-        // this against concurrent copies and deletes, as for a single delete.
-        const { rows } = await tx.query<ImageRow & { refs: number }>(
-          `WITH d AS (DELETE FROM images i WHERE i.tenant = $1 AND i.id = ANY($2::uuid[]) RETURNING ${imageColumns("i")}),
-                n AS (SELECT blob_key, count(*)::integer AS n FROM d GROUP BY blob_key),
-                b AS (UPDATE blobs b SET refs = b.refs - n.n FROM n WHERE b.key = n.blob_key RETURNING b.key, b.refs, ${blobColumns("b")})
-           SELECT d.*, b.refs, b.blob_format, b.blob_content_type, b.blob_bytes, b.blob_etag, b.blob_version FROM d JOIN b ON b.key = d.blob_key`,
-          [tenant, [...ids]],
-        );
+        const deleted = await tx.query<ImageRow>(`DELETE FROM images i WHERE i.tenant = $1 AND i.id = ANY($2::uuid[]) RETURNING ${imageColumns("i")}`, [
+          tenant,
+          [...ids],
+        ]);
+        const keys = [...new Set(deleted.rows.map((r) => r.blob_key))];
+        const blobs = new Map((await lockBlobs(tx, keys)).map((b) => [b.blob_key, b]));
+        const released = await releaseUnheld(tx, keys);
         const reported = new Set<string>();
-        const removals = rows.map((row): Removal => {
-          const last = row.refs === 0 && !reported.has(row.blob_key);
+        const removals = deleted.rows.map((row): Removal => {
+          const last = released.has(row.blob_key) && !reported.has(row.blob_key);
           if (last) reported.add(row.blob_key);
-          return { image: toImage(row), orphanedBlob: last ? (row.blob_key as BlobKey) : null };
+          return { image: toImage({ ...row, ...blobs.get(row.blob_key)! }), orphanedBlob: last ? (row.blob_key as BlobKey) : null };
         });
         await complete(tx, completion?.(removals));
         return E.right(removals);
@@ -282,7 +335,7 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
 
   blobReferences: (key) =>
     run(async () => {
-      const { rows } = await client.query<{ refs: number }>("SELECT refs FROM blobs WHERE key = $1", [key]);
-      return E.right(rows[0]?.refs ?? 0);
+      const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM images WHERE blob_key = $1", [key]);
+      return E.right(rows[0]?.n ?? 0);
     }),
 });

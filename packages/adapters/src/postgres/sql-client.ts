@@ -7,8 +7,11 @@ export interface SqlResult<R> {
 export type SqlRow = Record<string, unknown>;
 
 export interface SqlExecutor {
-  /** One statement, parameters as `$1…$n`. */
-  readonly query: <R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]) => Promise<SqlResult<R>>;
+  /**
+   * One statement, parameters as `$1…$n`. `name` makes it a prepared statement where the driver keeps
+   * them per connection (pg), parsed and planned once; `text` must then be the same for every call.
+   */
+  readonly query: <R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[], options?: { readonly name?: string }) => Promise<SqlResult<R>>;
   /** A parameterless script of several statements (migrations). */
   readonly exec: (script: string) => Promise<void>;
 }

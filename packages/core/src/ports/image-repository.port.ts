@@ -12,6 +12,23 @@ export interface PageRequest {
   readonly limit: number;
 }
 
+/** A place in the newest-first order of a listing (created_at, then id, descending). */
+export interface ListingPosition {
+  readonly createdAt: Date;
+  readonly id: ImageId;
+}
+
+/**
+ * A page of an album, by offset or from a position (keyset). With `after`, only images older than it
+ * count; with `before`, only images newer than it, and the page is the `limit` of them nearest to it
+ * (still listed newest first). `offset` then counts from the position, so images added or removed on
+ * the far side of it do not shift the page.
+ */
+export interface AlbumPageRequest extends PageRequest {
+  readonly after?: ListingPosition;
+  readonly before?: ListingPosition;
+}
+
 export interface ImagePage {
   readonly items: readonly Image[];
   readonly total: number;
@@ -36,8 +53,8 @@ export interface Removal {
 export interface ImageRepository {
   /** An image of `tenant`; another tenant's image is as unknown as a missing one. */
   readonly findById: (tenant: TenantId, id: ImageId) => TaskEither<NotFound | Unavailable, Image>;
-  /** Newest first (created_at, then id, descending). */
-  readonly listByAlbum: (tenant: TenantId, albumId: AlbumId, page: PageRequest) => TaskEither<Unavailable, ImagePage>;
+  /** Newest first (created_at, then id, descending); `total` counts the whole album, in the same snapshot as the page. */
+  readonly listByAlbum: (tenant: TenantId, albumId: AlbumId, page: AlbumPageRequest) => TaskEither<Unavailable, ImagePage>;
   /**
    * Images of `tenant` in `scope` that match `query`, newest first (created_at, then id, descending).
    * Sees every committed write: no separate indexing step.
@@ -66,6 +83,18 @@ export interface ImageRepository {
    * `copy.tenant`, nothing is written and NotFound returns.
    */
   readonly insertCopy: (sourceId: ImageId, copy: Image, completion?: Completion) => TaskEither<NotFound | Conflict | Unavailable, void>;
+  /**
+   * The duplicate in one step: stores a copy of `sourceId` (same album, `group_id` set, new id, creator
+   * and time) only when the source is an image of `tenant` whose album lies in `scope`, and returns it.
+   * NotFound when the tenant has no such image (or it was deleted meanwhile), Forbidden when its album
+   * lies outside `scope` (nothing is written either way).
+   */
+  readonly duplicate: (
+    tenant: TenantId,
+    sourceId: ImageId,
+    scope: AlbumScope,
+    copy: { readonly id: ImageId; readonly createdBy: string | null; readonly createdAt: Date },
+  ) => TaskEither<NotFound | Forbidden | Conflict | Unavailable, Image>;
   /** Replaces the mutable fields when the stored version (of `image.tenant`) is still `expectedVersion`; bumps the version. */
   readonly update: (image: Image, expectedVersion: number) => TaskEither<NotFound | Conflict | Unavailable, Image>;
   /** Deletes the image and drops its blob reference; a blob reaching zero is reported and awaits `releaseBlob`. */

@@ -72,7 +72,8 @@ const HEADERS = {
   "WWW-Authenticate": fixed('Token realm="Image API"', "The scheme to authenticate with."),
   "X-Total-Count": { description: "How many images the album holds (0 when the token lacks `image_list` on it).", required: true, schema: { type: "integer", minimum: 0 } },
   Link: {
-    description: 'RFC 8288 paging links (`rel="first"`, `"last"`, and `"prev"` / `"next"` where they exist), as path-absolute URLs with `page` and `per_page`.',
+    description:
+      'RFC 8288 paging links (`rel="first"`, `"last"`, and `"prev"` / `"next"` where they exist), as path-absolute URLs with `page` and `per_page`. On an album listing the `next` link also carries a `cursor` (just past the page\'s last image), and so does `prev` on a page reached by cursor (just before its first); the `page` they carry then only numbers the page. Following `next` from the first page visits each image once: images added meanwhile do not shift the pages.',
     required: true,
     schema: { type: "string", pattern: '^<[^>]+>; rel="first", <[^>]+>; rel="last"' },
   },
@@ -467,8 +468,9 @@ const baseDocument = ({ publicUrl }: DocumentOptions): OpenApiDocument => ({
         operationId: "listAlbumImages",
         summary: "List an album's images, newest first",
         tags: ["albums"],
-        description: "Needs `image_list` on the album; without it the album looks empty (200, `[]`), as in the family's API.",
-        parameters: [parameter("Page"), parameter("PerPage")],
+        description:
+          "Needs `image_list` on the album; without it the album looks empty (200, `[]`), as in the family's API. Pages by `page` and `per_page`, or from a `cursor` (the `next` and `prev` links carry one), which reads a deep page as cheaply as the first; `X-Total-Count` is the album's count in the same snapshot either way.",
+        parameters: [parameter("Page"), parameter("PerPage"), parameter("Cursor")],
         responses: {
           "200": json("A page of images (a bare array, as in the family's API).", { type: "array", items: schema("Image") }, { ...AUTHENTICATED, ...refs("X-Total-Count", "Link") }),
           ...API_ERRORS,
@@ -853,6 +855,14 @@ const baseDocument = ({ publicUrl }: DocumentOptions): OpenApiDocument => ({
       },
       Page: { name: "page", in: "query", required: false, description: "1-based page number.", schema: { type: "integer", minimum: 1, maximum: 1_000_000, default: 1 } },
       PerPage: { name: "per_page", in: "query", required: false, description: "Images per page.", schema: { type: "integer", minimum: 1, maximum: MAX_PER_PAGE, default: DEFAULT_PER_PAGE } },
+      Cursor: {
+        name: "cursor",
+        in: "query",
+        required: false,
+        description:
+          "Where the page starts, as the `next` or `prev` link of an earlier page gave it: just past that page's last image (`next`) or just before its first (`prev`). A page reached by cursor costs what the first page costs however deep it is, and images added or removed since on the other side of it do not shift it; `page` then only numbers it in the links. Opaque: pass it on unchanged. It holds a position and nothing else, so it is no secret, and it only ever pages the album and tenant of the request: a cursor of another album starts at the same position in this one. Anything other than a cursor this service wrote is refused (422, field `cursor`).",
+        schema: { type: "string", pattern: "^[A-Za-z0-9_-]+$", maxLength: 96 },
+      },
       IdempotencyKey: {
         name: "Idempotency-Key",
         in: "header",

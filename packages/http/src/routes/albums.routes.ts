@@ -7,6 +7,7 @@ import {
   invalidField,
   JsonObjectCodec,
   listAlbumImages,
+  MAX_PAGE,
   registerUpload,
   unsupported,
   uploadImage,
@@ -97,16 +98,49 @@ export const pagingParam = (query: Request["query"], name: string, fallback: num
   return keys.length === 1 && typeof v === "string" && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
 };
 
-/** `keep`: query parameters every link repeats (a search's `q` and `version`). */
-export const linkHeader = (req: Request, page: number, perPage: number, total: number, keep: Readonly<Record<string, string>> = {}): string => {
+/**
+ * The `cursor` query parameter: absent → undefined; sent once as plain text → that text, which the
+ * command decodes; bracketed or repeated → null.
+ */
+const cursorParam = (query: Request["query"]): string | undefined | null => {
+  const keys = Object.keys(query).filter((k) => k === "cursor" || k.startsWith("cursor["));
+  if (keys.length === 0) return undefined;
+  const v = query.cursor;
+  return keys.length === 1 && typeof v === "string" ? v : null;
+};
+
+/** The cursors of a listing's neighbouring pages (see listAlbumImages). */
+export interface PageCursors {
+  /** The page itself was reached by cursor: its neighbours are the cursors' pages, not numbered ones. */
+  readonly keyset: boolean;
+  readonly next?: string;
+  readonly prev?: string;
+}
+
+/**
+ * `keep`: query parameters every link repeats (a search's `q` and `version`). With `cursors`, the next
+ * link is there when a next cursor is and carries it, after the page number it would have (for the
+ * client's information); a prev cursor is carried the same way, else a numbered page reached by number
+ * links the numbered page before it.
+ */
+export const linkHeader = (
+  req: Request,
+  page: number,
+  perPage: number,
+  total: number,
+  keep: Readonly<Record<string, string>> = {},
+  cursors?: PageCursors,
+): string => {
   const last = Math.max(1, Math.ceil(total / perPage));
   const kept = Object.entries(keep)
     .map(([k, v]) => `${k}=${encodeURIComponent(v)}&`)
     .join("");
-  const url = (p: number) => `<${req.baseUrl}${req.path}?${kept}page=${p}&per_page=${perPage}>`;
+  // Cursors are base64url: nothing in them needs escaping.
+  const url = (p: number, cursor?: string) => `<${req.baseUrl}${req.path}?${kept}page=${p}&per_page=${perPage}${cursor === undefined ? "" : `&cursor=${cursor}`}>`;
   const links = [`${url(1)}; rel="first"`, `${url(last)}; rel="last"`];
-  if (page > 1) links.push(`${url(Math.min(page - 1, last))}; rel="prev"`);
-  if (page < last) links.push(`${url(page + 1)}; rel="next"`);
+  if (cursors?.prev !== undefined) links.push(`${url(Math.max(1, page - 1), cursors.prev)}; rel="prev"`);
+  else if (page > 1 && !cursors?.keyset) links.push(`${url(Math.min(page - 1, last))}; rel="prev"`);
+  if (cursors === undefined ? page < last : cursors.next !== undefined) links.push(`${url(cursors ? Math.min(page + 1, MAX_PAGE) : page + 1, cursors?.next)}; rel="next"`);
   return links.join(", ");
 };
 
@@ -148,16 +182,18 @@ export const albumsRouter = (deps: AppDeps): Router => {
       (caller, req) => {
         const page = pagingParam(req.query, "page", 1);
         const perPage = pagingParam(req.query, "per_page", DEFAULT_PER_PAGE);
+        const cursor = cursorParam(req.query);
+        if (cursor === null) return TE.left(invalidField("cursor", "must be sent once, as a string"));
         return pipe(
-          listAlbumImages(deps)(caller, { albumId: albumOf(req), page, perPage }),
-          TE.map((result) => ({ ...result, page, perPage, req })),
+          listAlbumImages(deps)(caller, { albumId: albumOf(req), page, perPage, ...(cursor === undefined ? {} : { cursor }) }),
+          TE.map((result) => ({ ...result, page, perPage, req, keyset: cursor !== undefined })),
         );
       },
-      async (res: Response, { items, total, page, perPage, req }) => {
+      async (res: Response, { items, total, page, perPage, req, keyset, next, prev }) => {
         const now = deps.clock.now();
         const body = await Promise.all(items.map((image) => presentImage(image, deps.signer, now)));
         res.setHeader("X-Total-Count", String(total));
-        res.setHeader("Link", linkHeader(req, page, perPage, total));
+        res.setHeader("Link", linkHeader(req, page, perPage, total, {}, { keyset, next, prev }));
         sendJson(res, 200, body);
       },
     ),

@@ -9,6 +9,7 @@ import {
   type ImageId,
   type AlbumScope,
   type ImageRepository,
+  type ListingPosition,
   type TenantId,
   type JsonObject,
 } from "@image-api/core";
@@ -213,6 +214,125 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       expect(other.total).toBe(1);
       expect(await right(repo.listByAlbum(T, "nobody" as AlbumId, { offset: 0, limit: 10 }))).toEqual({ items: [], total: 0 });
     });
+
+    describe("by cursor (keyset)", () => {
+      const ALBUM_K = "00100000777KS001" as AlbumId;
+      const K = "tenant-k" as TenantId;
+      const ids = (page: { items: readonly Image[] }) => page.items.map((i) => i.id);
+      const spot = (image: Image): ListingPosition => ({ createdAt: image.createdAt, id: image.id });
+      /** Newest first, ties on created_at by id descending, worked out here rather than asked of the repository. */
+      const order = (images: readonly Image[]) =>
+        [...images].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1)).map((i) => i.id);
+      const olderThan = (images: readonly Image[], p: ListingPosition) =>
+        images.filter((i) => i.createdAt < p.createdAt || (i.createdAt.getTime() === p.createdAt.getTime() && i.id < p.id));
+      /** `n` images, four to each created_at, stored out of order. */
+      const crowd = async (repo: ImageRepository, n: number, overrides: Partial<Image> = {}): Promise<Image[]> => {
+        const images = Array.from({ length: n }, (_, i) => anImage({ createdAt: new Date(Date.UTC(2022, 0, 1, 0, 0, Math.floor(i / 4))), ...overrides }));
+        for (let i = 0; i < n; i++) await right(repo.insert(images[(i * 7) % n]!));
+        return images;
+      };
+
+      test("walking page by page from each page's last image gives the offset order, ties included, without duplicates or gaps", async ({ repo }) => {
+        const images = await crowd(repo, 25, { albumId: ALBUM_K });
+        // Images the walk must not pick up, at the same instants: another album's, and another tenant's in this album.
+        await crowd(repo, 6, { albumId: OTHER });
+        await crowd(repo, 6, { albumId: ALBUM_K, tenant: K });
+        const all = await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 100 }));
+        expect(ids(all)).toEqual(order(images));
+
+        const pages: Image[][] = [];
+        let after: ListingPosition | undefined;
+        for (let n = 0; n < 10; n++) {
+          const page = await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 7, ...(after ? { after } : {}) }));
+          expect(page.total).toBe(25);
+          expect(ids(page), `page ${n + 1}`).toEqual(ids(await right(repo.listByAlbum(T, ALBUM_K, { offset: n * 7, limit: 7 }))));
+          if (page.items.length === 0) break;
+          pages.push([...page.items]);
+          after = spot(page.items.at(-1)!);
+        }
+        expect(pages.map((p) => p.length)).toEqual([7, 7, 7, 4]);
+        // Pages 1 and 2 meet inside a run of four images with the same created_at.
+        expect(pages[0]!.at(-1)!.createdAt).toEqual(pages[1]![0]!.createdAt);
+        expect(pages.flat().map((i) => i.id)).toEqual(order(images));
+        expect(pages.flat()).toStrictEqual(all.items);
+        // The offset counts from the position.
+        expect(ids(await right(repo.listByAlbum(T, ALBUM_K, { offset: 2, limit: 3, after: spot(all.items[9]!) })))).toEqual(ids(all).slice(12, 15));
+      });
+
+      test("walking back from each page's first image gives the same pages, newest first", async ({ repo }) => {
+        const images = await crowd(repo, 25, { albumId: ALBUM_K });
+        await crowd(repo, 6, { albumId: ALBUM_K, tenant: K });
+        const all = order(images);
+        const pages: string[][] = [];
+        let before = spot(images.find((i) => i.id === all.at(-1))!);
+        for (let n = 0; n < 10; n++) {
+          const page = await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 7, before }));
+          expect(page.total).toBe(25);
+          if (page.items.length === 0) break;
+          pages.push(ids(page));
+          before = spot(page.items[0]!);
+        }
+        // 24 images are newer than the oldest: three pages of seven nearest to it, then the three newest.
+        expect(pages).toEqual([all.slice(17, 24), all.slice(10, 17), all.slice(3, 10), all.slice(0, 3)]);
+        expect(ids(await right(repo.listByAlbum(T, ALBUM_K, { offset: 2, limit: 3, before: spot(images.find((i) => i.id === all[20])!) })))).toEqual(all.slice(15, 18));
+      });
+
+      test("a position past either end gives an empty page, with the album's total", async ({ repo }) => {
+        const images = await crowd(repo, 9, { albumId: ALBUM_K });
+        const all = order(images);
+        const oldest = images.find((i) => i.id === all.at(-1))!;
+        const newest = images.find((i) => i.id === all[0])!;
+        expect(await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 5, after: spot(oldest) }))).toEqual({ items: [], total: 9 });
+        expect(await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 5, before: spot(newest) }))).toEqual({ items: [], total: 9 });
+        const dawn = { createdAt: at("1970-01-01T00:00:00.000Z"), id: "ffffffff-ffff-4fff-bfff-ffffffffffff" as ImageId };
+        expect(await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 5, after: dawn }))).toEqual({ items: [], total: 9 });
+        // A position newer than every image starts at the first one; one older, read backwards, ends at the last.
+        const future = { createdAt: at("2100-01-01T00:00:00.000Z"), id: "00000000-0000-4000-8000-000000000000" as ImageId };
+        expect(ids(await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 5, after: future })))).toEqual(all.slice(0, 5));
+        expect(ids(await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 5, before: dawn })))).toEqual(all.slice(4, 9));
+      });
+
+      test("images added newer than the position, or removed ahead of it, do not shift the pages after it", async ({ repo }) => {
+        await crowd(repo, 25, { albumId: ALBUM_K });
+        const first = await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 10 }));
+        const second = await right(repo.listByAlbum(T, ALBUM_K, { offset: 10, limit: 10 }));
+        for (let i = 0; i < 3; i++) await right(repo.insert(anImage({ albumId: ALBUM_K, createdAt: at(`2023-0${i + 1}-01T00:00:00.000Z`) })));
+        await right(repo.remove(T, first.items[4]!.id));
+        const after = spot(first.items.at(-1)!);
+        const byCursor = await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 10, after }));
+        expect(ids(byCursor)).toEqual(ids(second));
+        expect(byCursor.total).toBe(27);
+        // By offset the same page now starts two images earlier: the point of the keyset.
+        const byOffset = await right(repo.listByAlbum(T, ALBUM_K, { offset: 10, limit: 10 }));
+        expect(ids(byOffset).slice(0, 2)).toEqual(ids(first).slice(-2));
+        expect(ids(byOffset).slice(2)).toEqual(ids(second).slice(0, 8));
+      });
+
+      test("stay within the tenant and album asked for, whoever's image the position came from", async ({ repo }) => {
+        const mine = await crowd(repo, 12, { albumId: ALBUM_K });
+        const theirs = await crowd(repo, 12, { albumId: ALBUM_K, tenant: K });
+        const elsewhere = await crowd(repo, 12, { albumId: OTHER });
+        // A position taken from tenant K's images, in the middle of the same instants.
+        const foreign = spot(theirs.find((i) => i.id === order(theirs)[5])!);
+        const older = olderThan(mine, foreign);
+        const page = await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 50, after: foreign }));
+        expect(ids(page)).toEqual(order(older));
+        expect(page.total).toBe(12);
+        expect(older.length).toBeGreaterThan(0);
+        const newer = await right(repo.listByAlbum(T, ALBUM_K, { offset: 0, limit: 50, before: foreign }));
+        expect(ids(newer)).toEqual(order(mine.filter((i) => !older.includes(i))));
+        // A position from this album, used on another one, pages that one.
+        const fromMine = spot(mine.find((i) => i.id === order(mine)[3])!);
+        const onOther = await right(repo.listByAlbum(T, OTHER, { offset: 0, limit: 50, after: fromMine }));
+        expect(onOther.items.every((i) => i.albumId === OTHER && i.tenant === T)).toBe(true);
+        expect(ids(onOther)).toEqual(order(olderThan(elsewhere, fromMine)));
+        expect(onOther.items.length).toBeGreaterThan(0);
+        // And tenant K, given the same position, pages its own images only.
+        const asK = await right(repo.listByAlbum(K, ALBUM_K, { offset: 0, limit: 50, after: fromMine }));
+        expect(ids(asK)).toEqual(order(olderThan(theirs, fromMine)));
+        expect(asK.total).toBe(12);
+      });
+    });
   });
 
   describe("duplicating", () => {
@@ -250,6 +370,62 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       expect(await failure(repo.insertCopy(source.id, clash))).toBe("Conflict");
       expect(await right(repo.blobReferences(source.blob.key))).toBe(2);
       expect(await right(repo.findById(T, copies[0]!.id))).toStrictEqual(copies[0]);
+    });
+  });
+
+  describe("duplicating in one step", () => {
+    const spec = (createdAt = at("2026-05-01T10:00:00.123Z")) => ({ id: newId(), createdBy: "dup-user", createdAt });
+    test("copies within the scope: the same image as duplicateOf, sharing the blob", async ({ repo }) => {
+      const source = anImage({ title: "Été", metadatas: { z: 1, a: [2] } });
+      await right(repo.insert(source));
+      const s = spec();
+      const copy = await right(repo.duplicate(T, source.id, { kind: "albums", albums: [source.albumId] }, s));
+      expect(copy).toStrictEqual(duplicateOf(source, s.id, s.createdAt, "dup-user"));
+      expect(await right(repo.findById(T, s.id))).toStrictEqual(copy);
+      expect(await right(repo.blobReferences(source.blob.key))).toBe(2);
+      const again = spec();
+      expect((await right(repo.duplicate(T, copy.id, { kind: "tenant" }, again))).groupId).toBe(source.id);
+    });
+
+    test("refuses outside the scope, in another tenant, or without a source, writing nothing", async ({ repo }) => {
+      const source = anImage();
+      await right(repo.insert(source));
+      expect(await failure(repo.duplicate(T, source.id, { kind: "albums", albums: ["elsewhere"] }, spec()))).toBe("Forbidden");
+      expect(await failure(repo.duplicate("tenant-b" as TenantId, source.id, { kind: "tenant" }, spec()))).toBe("NotFound");
+      expect(await failure(repo.duplicate(T, newId(), { kind: "tenant" }, spec()))).toBe("NotFound");
+      expect((await right(repo.listByAlbum(T, source.albumId, { offset: 0, limit: 10 }))).total).toBe(1);
+      const taken = spec();
+      await right(repo.duplicate(T, source.id, { kind: "tenant" }, taken));
+      expect(await failure(repo.duplicate(T, source.id, { kind: "tenant" }, { ...spec(), id: taken.id }))).toBe("Conflict");
+    });
+
+    test("racing the deletion of its source: NotFound, or a copy that keeps the blob held", async ({ repo }) => {
+      for (let round = 0; round < 10; round++) {
+        const source = anImage();
+        await right(repo.insert(source));
+        const [copied, removed] = await Promise.all([repo.duplicate(T, source.id, { kind: "tenant" }, spec())(), repo.remove(T, source.id)()]);
+        expect(E.isRight(removed)).toBe(true);
+        if (E.isRight(copied)) {
+          expect(E.isRight(removed) && removed.right.orphanedBlob).toBeNull();
+          expect(await right(repo.blobReferences(source.blob.key))).toBe(1);
+          expect(await right(repo.orphanedBlobs())).not.toContain(source.blob.key);
+        } else {
+          expect(copied.left._tag).toBe("NotFound");
+          expect(E.isRight(removed) && removed.right.orphanedBlob).toBe(source.blob.key);
+        }
+      }
+    });
+
+    test("two deletes racing for a blob's last two images: exactly one reports it", async ({ repo }) => {
+      for (let round = 0; round < 10; round++) {
+        const source = anImage();
+        await right(repo.insert(source));
+        const copy = await right(repo.duplicate(T, source.id, { kind: "tenant" }, spec()));
+        const [a, b] = await Promise.all([repo.remove(T, source.id)(), repo.removeAll(T, [copy.id], { kind: "tenant" })()]);
+        const reported = [E.isRight(a) ? a.right.orphanedBlob : "x", ...(E.isRight(b) ? b.right.map((r) => r.orphanedBlob) : ["x"])].filter((k) => k !== null);
+        expect(reported).toEqual([source.blob.key]);
+        expect(await right(repo.orphanedBlobs())).toContain(source.blob.key);
+      }
     });
   });
 

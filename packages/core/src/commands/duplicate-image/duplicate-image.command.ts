@@ -8,9 +8,10 @@ import type { IdGenerator } from "../../ports/id-generator.port.js";
 import type { Completion } from "../../ports/idempotency.port.js";
 import { completionOf } from "../idempotent/idempotent.js";
 import type { ImageRepository } from "../../ports/image-repository.port.js";
-import { authorize } from "../../album/ability.policy.js";
-import { invalidField, type Conflict, type Forbidden, type Invalid, type NotFound, type Unavailable } from "../../shared/errors.js";
-import { AlbumId, type ImageId } from "../../shared/ids.js";
+import { authorize, scopeOf } from "../../album/ability.policy.js";
+import { tenantOf } from "../../auth/claims.codec.js";
+import { imageNotFound, invalidField, type Conflict, type Forbidden, type Invalid, type NotFound, type Unavailable } from "../../shared/errors.js";
+import { AlbumId, ImageId } from "../../shared/ids.js";
 import { findAuthorized } from "../lookup.js";
 
 export interface DuplicateImageDeps {
@@ -37,6 +38,15 @@ export const duplicateImage =
   (caller: Claims, sourceId: string, options: DuplicateOptions = {}): TE.TaskEither<DuplicateImageError, Image> => {
     const to = options.albumId;
     if (to !== undefined && !AlbumId.is(to)) return TE.left(invalidField("album_id", "must be an album id"));
+    if (!ImageId.is(sourceId)) return TE.left(imageNotFound(sourceId));
+    // The common case, a copy in the source's album with no answer to store, is one step of the
+    // repository: it reads, authorises and inserts at once.
+    if (to === undefined && options.complete === undefined)
+      return deps.images.duplicate(tenantOf(caller), sourceId, scopeOf(caller, "image_duplicate"), {
+        id: deps.ids.uuid() as ImageId,
+        createdBy: caller.user_id ?? null,
+        createdAt: deps.clock.now(),
+      });
     return pipe(
       findAuthorized(deps.images)(caller, sourceId, "image_duplicate"),
       // A copy in the source's own album is what image_duplicate grants; another album also needs image_upload there.

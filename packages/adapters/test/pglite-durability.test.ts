@@ -1,0 +1,120 @@
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPgliteClient } from "../src/postgres/index.js";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const CHILD = new URL("./pglite-durability.child.ts", import.meta.url).pathname;
+const INSERTS = 5;
+
+const hasStrace = ((): boolean => {
+  try {
+    execFileSync("strace", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+interface Sync {
+  readonly call: "fsync" | "fdatasync";
+  readonly path: string;
+}
+
+/** Each fsync/fdatasync of the run, in the order they started, with the path of the file synced. */
+const traced = async (dataDir: string, mode: "durable" | "relaxed"): Promise<Sync[]> => {
+  const markers = await mkdtemp(join(tmpdir(), "image-api-markers-"));
+  const log = join(markers, "strace.log");
+  try {
+    // -y names each descriptor's file; --seccomp-bpf stops the process only on the traced calls.
+    await promisify(execFile)(
+      "strace",
+      ["-f", "-qq", "-y", "--seccomp-bpf", "-e", "trace=fsync,fdatasync", "-o", log, process.execPath, "--import", "tsx", CHILD, dataDir, markers, mode, String(INSERTS)],
+      { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" } },
+    );
+    const text = await readFile(log, "utf8");
+    // A call another thread interrupted is split into "<unfinished ...>" and "<... resumed>": the first half names it.
+    return [...text.matchAll(/\b(fsync|fdatasync)\(\d+<([^>]*)>/g)].map((m) => ({
+      call: m[1] as Sync["call"],
+      path: m[2]!.replace(`${markers}/`, "marker:"),
+    }));
+  } finally {
+    await rm(markers, { recursive: true, force: true });
+  }
+};
+
+/** The syncs after marker `from` and before marker `to`. */
+const between = (syncs: readonly Sync[], from: string, to: string): Sync[] => {
+  const start = syncs.findIndex((s) => s.path === `marker:${from}`);
+  const end = syncs.findIndex((s) => s.path === `marker:${to}`);
+  expect(start, `marker ${from}`).toBeGreaterThanOrEqual(0);
+  expect(end, `marker ${to}`).toBeGreaterThan(start);
+  return syncs.slice(start + 1, end);
+};
+
+const traceTitle = `PGlite on disk, traced with strace${hasStrace ? "" : " (skipped: strace is not installed)"}`;
+describe.skipIf(!hasStrace)(traceTitle, () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "image-api-pglite-durable-"));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it("durable: every commit syncs the WAL before it resolves, a checkpoint syncs data files and pg_control, a new database is synced whole", { timeout: 180_000 }, async () => {
+    const db = join(dataDir, "durable");
+    const syncs = await traced(db, "durable");
+    const under = (dir: string) => (s: Sync) => s.path.startsWith(`${db}/${dir}`);
+
+    const opening = between(syncs, "open-begin", "opened").map((s) => s.path);
+    expect(opening).toEqual(expect.arrayContaining([db, `${db}/PG_VERSION`, `${db}/global/pg_control`]));
+
+    let previous = "created";
+    for (let i = 0; i < INSERTS; i++) {
+      const commit = between(syncs, previous, `committed-${i}`);
+      expect(commit.filter(under("pg_wal/")), `WAL synced before insert ${i} resolved`).not.toEqual([]);
+      previous = `committed-${i}`;
+    }
+
+    const relation = syncs.find((s) => s.path.startsWith("marker:relation="))!.path.slice("marker:relation=".length).replaceAll("~", "/");
+    expect(relation).toMatch(/^base\/\d+\/\d+$/);
+    const checkpoint = between(syncs, "checkpoint-begin", "checkpointed").map((s) => s.path);
+    expect(checkpoint, "the table's file synced by CHECKPOINT").toContain(`${db}/${relation}`);
+    expect(checkpoint, "pg_control synced by CHECKPOINT").toContain(`${db}/global/pg_control`);
+  });
+
+  it("relaxed (durable: false): nothing in the data dir is ever synced", { timeout: 180_000 }, async () => {
+    const db = join(dataDir, "relaxed");
+    const syncs = await traced(db, "relaxed");
+    // The run did happen: its markers are all there.
+    expect(syncs.filter((s) => s.path.startsWith("marker:")).length).toBe(INSERTS + 7);
+    expect(syncs.filter((s) => s.path.startsWith(db))).toEqual([]);
+  });
+});
+
+describe("PGlite durability settings", () => {
+  it("a data dir runs Postgres with fsync on by default, off when durable is false", { timeout: 120_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "image-api-pglite-settings-"));
+    const settings = async (durable?: boolean) => {
+      const client = await createPgliteClient({ dataDir, ...(durable === undefined ? {} : { durable }) });
+      try {
+        const { rows } = await client.query<{ name: string; setting: string }>(
+          "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'wal_sync_method', 'synchronous_commit', 'full_page_writes') ORDER BY name",
+        );
+        return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+      } finally {
+        await client.close();
+      }
+    };
+    try {
+      expect(await settings()).toEqual({ fsync: "on", full_page_writes: "on", synchronous_commit: "on", wal_sync_method: "fdatasync" });
+      expect((await settings(false))["fsync"]).toBe("off");
+      // The same data dir opens durably again after a relaxed run.
+      expect((await settings(true))["fsync"]).toBe("on");
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
