@@ -297,11 +297,12 @@ describe("compileSearch", () => {
 
 describe("backfillSearchColumns", () => {
   const run = async (client: SqlClient) => {
-    const version = Math.max(...MIGRATIONS.map((m) => m.version)) + 1;
-    expect(E.isRight(await migrate(client, [...MIGRATIONS, { version, name: "search", sql: SEARCH_MIGRATION_SQL }])())).toBe(true);
+    expect(await migrate(client)()).toEqual(E.right(MIGRATIONS.map((m) => m.version)));
     const repo = postgresImageRepository(client);
     const images = [IMAGES.get("plop")!, IMAGES.get("cafe")!, IMAGES.get("colour")!].map((i) => anImage({ ...i, id: anImage().id, blob: { ...i.blob, key: anImage().blob.key } }));
     for (const image of images) expect(await repo.insert(image)()).toEqual(E.right(undefined));
+    // As a row written before the search migration: the repository fills the columns, the migration leaves them NULL.
+    await client.query(`UPDATE images SET ${SEARCH_COLUMN_NAMES.map((c) => `${c} = NULL`).join(", ")}`);
     const found = async (query: string) => {
       const { where, params } = compileSearch(q(query), { substringFilename: true, firstParam: 1 });
       return (await client.query<{ id: string }>(`SELECT i.id FROM images i WHERE ${where} ORDER BY i.id`, params)).rows.map((r) => r.id);

@@ -23,6 +23,7 @@
  *   BENCH_QUICK=1 (short runs, one round), BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS,
  *   BENCH_SEQUENTIAL (requests per sequential measurement), BENCH_LISTING_IMAGES,
  *   BENCH_SEARCH_IMAGES, BENCH_SEARCH_ALBUMS, BENCH_SEARCH_REQUESTS (of each search query),
+ *   BENCH_SEARCH_PGLITE=1 (the search case on PGlite as well, after pg),
  *   BENCH_POSTGRES_URL (a server database to create the run's databases from; default
  *   postgres://postgres@127.0.0.1:5432/test), BENCH_LOG_LEVEL (the servers' LOG_LEVEL; default theirs).
  *
@@ -67,6 +68,7 @@ const SETTINGS = {
   searchImages: num("BENCH_SEARCH_IMAGES", 100_000),
   searchAlbums: num("BENCH_SEARCH_ALBUMS", 1000),
   searchRequests: num("BENCH_SEARCH_REQUESTS", QUICK ? 50 : 200),
+  searchPglite: env["BENCH_SEARCH_PGLITE"] === "1",
   largeImageMegabytes: 48,
   postgres: env["BENCH_POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:5432/test",
   logLevel: env["BENCH_LOG_LEVEL"],
@@ -219,7 +221,7 @@ const main = async () => {
     }
 
     if (extras.includes("search")) {
-      for (const backend of ["pg"] as const) {
+      for (const backend of SETTINGS.searchPglite ? (["pg", "pglite"] as const) : (["pg"] as const)) {
         results.search = {
           ...results.search,
           [backend]: await searchCase({

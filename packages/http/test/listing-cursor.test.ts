@@ -18,6 +18,7 @@ const linksOf = (header: string | undefined): Record<string, string> =>
   Object.fromEntries([...(header ?? "").matchAll(/<([^>]+)>; rel="(\w+)"/g)].map((m) => [m[2]!, m[1]!]));
 
 const base64url = (text: string) => Buffer.from(text, "latin1").toString("base64url");
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 describe.each(DATABASE_BACKENDS)("album listing by cursor on %s", (_name, start) => {
   let t: TestApp;
@@ -114,6 +115,8 @@ describe.each(DATABASE_BACKENDS)("album listing by cursor on %s", (_name, start)
     const next = linksOf((await list(path(album, "per_page=4"), album)).headers.link)["next"]!;
     const cursor = new URL(next, "http://x").searchParams.get("cursor")!;
     expect(cursor.charAt(0)).toBe("Y");
+    // The last group of four is short, so its last character has bits that must be zero.
+    expect(cursor.length % 4).not.toBe(0);
     const id = mine[0]!.id;
     const refused = [
       "",
@@ -125,12 +128,13 @@ describe.each(DATABASE_BACKENDS)("album listing by cursor on %s", (_name, start)
       base64url(`a.01700000000000.${id}`),
       base64url(`a.1700000000000.${id}.`),
       base64url(`a.99999999999999999.${id}`),
+      base64url(`a.999999999999999.${id}`), // past the year 9999
       base64url(`a.1.5e3.${id}`),
       `Z${cursor.slice(1)}`, // altered: no longer after or before
       cursor.slice(0, -2), // cut short
       `${cursor}AA`, // trailing bytes
       `${cursor}=`, // padded
-      cursor.replace(/[A-Za-z0-9_-]$/, (c) => (c === "A" ? "B" : "A")), // stray bits in the last character
+      `${cursor.slice(0, -1)}${ALPHABET.charAt(ALPHABET.indexOf(cursor.at(-1)!) | 1)}`, // stray bits in the last character
     ];
     for (const value of refused) {
       const r = await list(path(album, `per_page=4&cursor=${encodeURIComponent(value)}`), album);
