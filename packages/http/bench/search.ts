@@ -466,7 +466,7 @@ export interface SearchCaseOptions {
 
 const FILL =
   "one INSERT … SELECT over generate_series copying an uploaded row (new id, album, title, description, filename, infos, metadatas, an older created_at), " +
-  "its search columns computed in SQL from the generated ASCII text and checked against searchColumns() on a sample read back through the repository; blob refs raised to match, the uploaded row removed, then VACUUM (ANALYZE)";
+  "its search columns computed in SQL from the generated ASCII text and checked against searchColumns() on a sample read back through the repository; blob refs raised to match where they count, the uploaded row removed, then VACUUM (ANALYZE)";
 
 /** The case on one backend: a service process of its own on a database (or data directory) of its own. */
 export const searchCase = async (o: SearchCaseOptions): Promise<SearchResult> => {

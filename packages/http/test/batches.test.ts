@@ -45,6 +45,11 @@ describe.each(DATABASE_BACKENDS)("batches and cross-album copies on %s", (_name,
       expect(await albumCount(t, from)).toBe(1);
       // Its own album named explicitly is the plain duplicate, which image_duplicate alone allows.
       expect((await send({ [from]: ["image_duplicate"] }, from)).status).toBe(200);
+      // An empty field, as an HTML form or Swagger UI sends one left blank, is no album either.
+      const blank = await send({ [from]: ["image_duplicate"] }, "");
+      expect(blank.status).toBe(200);
+      expect(blank.body.album_id).toBe(from);
+      expect(await albumCount(t, from)).toBe(3);
     });
   });
 

@@ -262,7 +262,7 @@ describe("backend failures", () => {
     const img = await uploaded(t, { album });
     const down = () => TE.left(unavailable("connection refused", new Error("postgres://admin:hunter2@db")));
     const logged: unknown[] = [];
-    const app = validated(createApp({ ...t.deps, images: { ...t.deps.images, findById: down, listByAlbum: down } }, { onError: (e) => logged.push(e) }));
+    const app = validated(createApp({ ...t.deps, images: { ...t.deps.images, findById: down, listByAlbum: down, duplicate: down } }, { onError: (e) => logged.push(e) }));
     const token = await t.token(["image_list", "image_duplicate"], album);
     for (const r of [
       await request(app).get(`/api/v1/images/${img.id}`).set("Authorization", t.auth(token)),

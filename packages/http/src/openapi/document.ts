@@ -306,7 +306,15 @@ const PUBLIC = [] as const;
 
 const DUPLICATE_BODY: Schema = {
   type: "object",
-  properties: { album_id: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$", description: "Another album of the tenant for the copy." } },
+  properties: {
+    album_id: {
+      type: "string",
+      pattern: "^[A-Za-z0-9_.:-]{0,128}$",
+      description: "Another album of the tenant for the copy. Absent or empty (the seed's empty body, a form's blank field): the source's album.",
+      // Without it "Try it out" fills in a made-up album matching the pattern, which the token cannot write to.
+      examples: [""],
+    },
+  },
 };
 const IDS: Schema = { type: "array", items: uuid };
 const IDS_BODY: Schema = {

@@ -51,11 +51,11 @@ export const parseChanges = (raw: unknown) => {
 
 const idOf = (req: Request): string => String(req.params.id);
 
-/** `album_id` (form or JSON), the album a duplicate goes to; its source's when absent. */
+/** `album_id` (form or JSON), the album a duplicate goes to; its source's when absent or empty (a form's blank field). */
 export const parseDuplicate = (raw: unknown) => {
   const issues: FieldIssue[] = [];
   const albumId = optionalText(bodyObject(raw), "album_id", issues);
-  return failIfAny(issues, albumId === undefined || albumId === null ? {} : { albumId });
+  return failIfAny(issues, albumId === undefined || albumId === null || albumId === "" ? {} : { albumId });
 };
 
 /** `image_ids[]=…&image_ids[]=…` (form) or `{"image_ids": [...]}` (JSON); one id alone may come as a plain field. */
