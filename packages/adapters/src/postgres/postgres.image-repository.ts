@@ -121,24 +121,20 @@ export const postgresImageRepository = (client: SqlClient): ImageRepository => (
     ),
 
   search: (tenant, scope, query, options, { offset, limit }) =>
-    run(() =>
-      client.transaction(async (tx) => {
-        await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-        const albums = scope.kind === "tenant" ? null : [...scope.albums];
-        const { where, params } = compileSearch(query, { ...options, firstParam: 3 });
-        const filter = `i.tenant = $1 AND ($2::text[] IS NULL OR i.album_id = ANY($2::text[])) AND ${where}`;
-        const count = await tx.query<{ total: string | number }>(`SELECT count(*) AS total FROM images i WHERE ${filter}`, [tenant, albums, ...params]);
-        const n = 3 + params.length;
-        const items = await tx.query<ImageRow>(`${SELECT_IMAGE} WHERE ${filter} ORDER BY i.created_at DESC, i.id DESC OFFSET $${n} LIMIT $${n + 1}`, [
-          tenant,
-          albums,
-          ...params,
-          page(offset),
-          page(limit),
-        ]);
-        return E.right({ items: items.rows.map(toImage), total: Number(count.rows[0]?.total ?? 0) });
-      }),
-    ),
+    run(async () => {
+      const albums = scope.kind === "tenant" ? null : [...scope.albums];
+      const { where, params } = compileSearch(query, { ...options, firstParam: 3 });
+      const filter = `i.tenant = $1 AND ($2::text[] IS NULL OR i.album_id = ANY($2::text[])) AND ${where}`;
+      const n = 3 + params.length;
+      // One statement, so one snapshot and one round trip: the total, with the page joined to it (a page
+      // past the end still answers the total, in one row without an image). Each half keeps its own plan.
+      const { rows } = await client.query<ImageRow & { total: string | number }>(
+        `SELECT t.total, p.* FROM (SELECT count(*) AS total FROM images i WHERE ${filter}) t
+           LEFT JOIN (${SELECT_IMAGE} WHERE ${filter} ORDER BY i.created_at DESC, i.id DESC OFFSET $${n} LIMIT $${n + 1}) p ON TRUE`,
+        [tenant, albums, ...params, page(offset), page(limit)],
+      );
+      return E.right({ items: rows.filter((r) => r.id !== null).map(toImage), total: Number(rows[0]?.total ?? 0) });
+    }),
 
   insert: (image, completion) =>
     runInsert(

@@ -699,6 +699,11 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       const page = await right(repo.search(T, everywhere, q("*"), { substringFilename: false }, { offset: 1, limit: 1 }));
       expect(page.total).toBe(3);
       expect(page.items.map((i) => i.title)).toEqual(["Big cat"]);
+      // A page past the end still knows the total; a query matching nothing has none.
+      const beyond = await right(repo.search(T, everywhere, q("*"), { substringFilename: false }, { offset: 10, limit: 5 }));
+      expect(beyond).toEqual({ items: [], total: 3 });
+      const none = await right(repo.search(T, everywhere, q("zebra"), { substringFilename: false }, { offset: 0, limit: 5 }));
+      expect(none).toEqual({ items: [], total: 0 });
     });
 
     test("sees every write at once: caption changes, moves and deletes", async ({ repo }) => {
