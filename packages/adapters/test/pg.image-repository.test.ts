@@ -36,6 +36,46 @@ if (!url) {
   describe("pg image repository", () => imageRepositoryContract(test));
   describe("pg idempotency keys", () => idempotencyContract(test));
 
+  describe("pg plans", () => {
+    test("a duplicate never scans the whole images table, however small it was when its statement was prepared", async () => {
+      const fresh = await createTestSchema(url, "image_plan");
+      // One connection, so the prepared statement and the statistics read are that session's own.
+      const client = createPgPoolClient({ connectionString: url, schema: fresh.name, max: 1 });
+      try {
+        await migrate(client)();
+        const repo = postgresImageRepository(client);
+        const source = anImage();
+        expect(E.isRight(await repo.insert(source)())).toBe(true);
+        // As autovacuum would after the first few rows: the planner now knows the table is tiny.
+        await client.query("ANALYZE images");
+        const copy = () => ({ id: anImage().id, createdBy: null, createdAt: new Date() });
+        // Past pg's five custom plans: a cached generic plan would be made now, on a one-page table.
+        for (let i = 0; i < 8; i++) expect(E.isRight(await repo.duplicate(DEFAULT_TENANT, source.id, { kind: "tenant" }, copy())())).toBe(true);
+        await client.query(
+          `INSERT INTO images SELECT (jsonb_populate_record(i, jsonb_build_object('id', gen_random_uuid()))).* FROM images i, generate_series(1, 5000) WHERE i.id = $1`,
+          [source.id],
+        );
+        const seqScans = async () => {
+          // Flush this session's counters, then read them afresh.
+          await client.query("SELECT pg_stat_force_next_flush()");
+          await client.query("SELECT pg_stat_clear_snapshot()");
+          const { rows } = await client.query<{ n: string }>("SELECT seq_scan::text AS n FROM pg_stat_user_tables WHERE relid = 'images'::regclass");
+          return Number(rows[0]!.n);
+        };
+        // The counter moves: a scan of the whole table counts one.
+        const start = await seqScans();
+        await client.query("SELECT count(*) FROM images WHERE title IS NOT DISTINCT FROM 'none'");
+        const before = await seqScans();
+        expect(before - start).toBe(1);
+        for (let i = 0; i < 5; i++) expect(E.isRight(await repo.duplicate(DEFAULT_TENANT, source.id, { kind: "tenant" }, copy())())).toBe(true);
+        expect((await seqScans()) - before).toBe(0);
+      } finally {
+        await client.close();
+        await fresh.drop();
+      }
+    });
+  });
+
   describe("pg migrations", () => {
     test("instances starting together apply each migration once; later runs apply nothing", async () => {
       const fresh = await createTestSchema(url, "image_migrate");

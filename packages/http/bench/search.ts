@@ -306,7 +306,8 @@ interface PlanNode {
 export interface ExplainedStatement {
   readonly query: SearchQuery["name"];
   /** `count` (the total) or `page` (the rows). */
-  readonly statement: "count" | "page";
+  /** The statement's place in what the repository sent (it sends one: the total with the page joined). */
+  readonly statement: string;
   readonly executionMs: number;
   readonly planningMs: number;
   readonly indexes: readonly string[];
@@ -339,7 +340,7 @@ const recording = (client: SqlClient, sink: Statement[]): SqlClient => {
 
 /**
  * Runs the search command in this process on the repository, recording the statements it sends, then
- * EXPLAINs (ANALYZE, BUFFERS) the count and the page with the values it sent.
+ * EXPLAINs (ANALYZE, BUFFERS) each with the values it sent.
  */
 export const explainSearch = async (sql: SqlClient, query: SearchQuery): Promise<ExplainedStatement[]> => {
   const sent: Statement[] = [];
@@ -348,7 +349,7 @@ export const explainSearch = async (sql: SqlClient, query: SearchQuery): Promise
   const found = await searchImages({ images: postgresImageRepository(recording(sql, sent)) })(claims, { q: query.q, version: query.version, page: 1, perPage: query.perPage })();
   if (E.isLeft(found)) throw new Error(`searching ${query.params} in process: ${found.left._tag}`);
   const statements = sent.filter((s) => /^\s*SELECT\b/i.test(s.text));
-  if (statements.length !== 2) throw new Error(`expected the search to send a count and a page, it sent ${statements.length} SELECTs`);
+  if (statements.length === 0) throw new Error("the search sent no SELECT");
   const explained: ExplainedStatement[] = [];
   for (const [i, s] of statements.entries()) {
     const json = await sql.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${s.text}`, [...s.values]);
@@ -357,7 +358,7 @@ export const explainSearch = async (sql: SqlClient, query: SearchQuery): Promise
     const plan = ((typeof raw === "string" ? JSON.parse(raw) : raw) as { Plan: PlanNode; "Execution Time": number; "Planning Time": number }[])[0]!;
     explained.push({
       query: query.name,
-      statement: i === 0 ? "count" : "page",
+      statement: statements.length === 1 ? "total + page" : `${i + 1} of ${statements.length}`,
       executionMs: plan["Execution Time"],
       planningMs: plan["Planning Time"],
       indexes: [...new Set(indexesOf(plan.Plan))],

@@ -52,7 +52,10 @@ export const createPgPoolClient = (options: PgPoolClientOptions): SqlClient => {
     connectionString: options.connectionString,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    // Every statement is planned with its values. A cached generic plan is made once, on the table as it
+    // was then: prepared on a few rows it scans `images` whole, and keeps doing so as the table grows
+    // until an ANALYZE invalidates it. Named statements still save the parse on each call.
+    options: ["-c plan_cache_mode=force_custom_plan", ...(options.schema ? [`-c search_path=${options.schema}`] : [])].join(" "),
   });
   pool.on("error", options.onIdleError ?? (() => undefined));
   let closed: Promise<void> | undefined;
