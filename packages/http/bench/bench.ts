@@ -17,13 +17,15 @@
  *   listing  (pg) page 1 against page 1,000 of a 100,000-image album
  *   search   GET /api/v1/search over a tenant of 100,000 images in 1,000 albums: a word of ~1 % of the
  *            images, a word of ten, a `version=2` filename substring and `*` (see ./search.ts)
- * And, only when asked for, `crash-restart`: the figures of ./crash-restart.bench.ts.
+ * And last, `crash-restart`: the embedded defaults at 100,000 images, killed with SIGKILL under write load
+ * and restarted, timed to `/readyz` 200 against a clean restart (see ./crash-restart.bench.ts).
  *
- *   npx -y pnpm@10.34.9 bench [-- --only=ceiling,pg,sql] [--crash-restart]
+ *   npx -y pnpm@10.34.9 bench [-- --only=ceiling,pg,sql] [--crash-restart (adds it to an --only list)]
  *   BENCH_QUICK=1 (short runs, one round), BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS,
  *   BENCH_SEQUENTIAL (requests per sequential measurement), BENCH_LISTING_IMAGES,
  *   BENCH_SEARCH_IMAGES, BENCH_SEARCH_ALBUMS, BENCH_SEARCH_REQUESTS (of each search query),
- *   BENCH_SEARCH_PGLITE=1 (the search case on PGlite as well, after pg),
+ *   BENCH_SEARCH_PGLITE=1 (the search case on PGlite as well, after pg), BENCH_CRASH_IMAGES,
+ *   BENCH_CRASH_RUNS (kills), BENCH_CRASH_SECONDS (of write load before each kill),
  *   BENCH_POSTGRES_URL (a server database to create the run's databases from; default
  *   postgres://postgres@127.0.0.1:5432/test), BENCH_LOG_LEVEL (the servers' LOG_LEVEL; default theirs).
  *
@@ -41,7 +43,7 @@ import { startServer } from "../src/server.js";
 import { databases, fillAlbum, pgbenchScript, recordStatements, runPgbench, type Databases, type PgbenchResult, type Statement } from "./database.js";
 import { ALBUM, authorization, LISTING_ALBUM, noisePng, photoJpeg, SECRETS_ENV, tinyPng, upload, type Picture } from "./fixtures.js";
 import { median, percentile, runLoad, send, sequential, summarize, type LoadResult, type Reply, type SequentialSummary } from "./load.js";
-import { startProcess, type ServerProcess } from "./processes.js";
+import { buildServers, startProcess, type ServerProcess } from "./processes.js";
 import { renderMarkdown, summaryLine, targetsOf, type BenchResults, type CaseResult } from "./report.js";
 import { searchCase } from "./search.js";
 
@@ -91,7 +93,7 @@ if (args.help) {
 const known = new Set<string>([...LOAD_CASES, ...EXTRA_CASES, "crash-restart"]);
 const only = args.only ? new Set(args.only.split(",").map((s) => s.trim()).filter(Boolean)) : null;
 for (const name of only ?? []) if (!known.has(name)) throw new Error(`unknown case ${name}; known: ${[...known].join(", ")}`);
-const selected = (name: string): boolean => (name === "crash-restart" ? args["crash-restart"] || (only?.has(name) ?? false) : only ? only.has(name) : true);
+const selected = (name: string): boolean => (only ? only.has(name) || (name === "crash-restart" && args["crash-restart"]) : true);
 
 const NO_WORK_ID = "00000000-0000-4000-8000-000000000001";
 
@@ -107,6 +109,9 @@ interface Service {
 
 const main = async () => {
   const startedAt = new Date();
+  // Every server runs compiled: a build that fails ends the run with the compiler's output.
+  log("building the workspace and the bench's server entries");
+  await buildServers();
   const tmp = await mkdtemp(join(tmpdir(), "image-api-bench-"));
   // Connects only once a database is created.
   const dbs = databases(SETTINGS.postgres);
@@ -132,7 +137,7 @@ const main = async () => {
     uploads: {},
     notes: [
       `The load generator shares the machine's ${cpus().length} cores with the server it loads and with PostgreSQL.`,
-      "Servers run their TypeScript sources through tsx's loader; the ceiling's RSS shows what that and Express take on their own.",
+      "Servers run their compiled JavaScript under plain node; the ceiling's RSS shows what Node and Express take on their own.",
       "The service's pg pool has IMAGE_API_DB_POOL_SIZE connections (default 10); pgbench opens one per client.",
       "The in-memory service's composition also opens and migrates an empty server PostgreSQL database, which no request uses.",
     ],

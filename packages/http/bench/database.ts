@@ -133,7 +133,9 @@ export const runPgbench = (url: string, scriptFile: string, clients: number, sec
   const args = ["-n", "-M", "prepared", "-c", String(clients), "-j", String(threads), "-T", String(seconds), "-f", scriptFile];
   args.push("-h", u.hostname, "-p", u.port || "5432", "-U", decodeURIComponent(u.username || "postgres"), u.pathname.slice(1));
   return new Promise((resolve, reject) => {
-    const child = spawn("pgbench", args, { env: { ...process.env, ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}) } });
+    // Planned as the service's pool plans them (see createPgPoolClient), so both run the same plans.
+    const env = { ...process.env, PGOPTIONS: "-c plan_cache_mode=force_custom_plan", ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}) };
+    const child = spawn("pgbench", args, { env });
     let output = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
     child.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
@@ -159,10 +161,12 @@ export const runPgbench = (url: string, scriptFile: string, clients: number, sec
 /**
  * Grows the source image's album to `total` images in one statement: copies of the source row (so the
  * copies have whatever columns the schema has), each with a new id and an older creation time, and the
- * blob's reference count raised to match, as that many duplicates would leave it; then vacuumed.
+ * blob's reference count raised to match where it counts, as that many duplicates would leave it; then
+ * vacuumed. `database` is a server database's URL (opened and closed here) or an open client, such as
+ * an embedded database's while its service is stopped (left open).
  */
-export const fillAlbum = async (url: string, sourceId: string, total: number): Promise<number> => {
-  const sql = createPgPoolClient({ connectionString: url, max: 1, queryTimeoutMillis: 600_000 });
+export const fillAlbum = async (database: string | SqlClient, sourceId: string, total: number): Promise<number> => {
+  const sql = typeof database === "string" ? createPgPoolClient({ connectionString: database, max: 1, queryTimeoutMillis: 600_000 }) : database;
   const t0 = performance.now();
   try {
     await sql.transaction(async (tx) => {
@@ -179,13 +183,18 @@ export const fillAlbum = async (url: string, sourceId: string, total: number): P
           WHERE i.id = $1`,
         [sourceId, total - 1],
       );
-      await tx.query("UPDATE blobs SET refs = refs + $2::int WHERE key = (SELECT blob_key FROM images WHERE id = $1)", [sourceId, total - 1]);
+      // Where refs only says whether any image holds the blob (a CHECK keeps it at 0 or 1), it already does.
+      await tx.query("SAVEPOINT counted");
+      await tx.query("UPDATE blobs SET refs = refs + $2::int WHERE key = (SELECT blob_key FROM images WHERE id = $1)", [sourceId, total - 1]).catch(async (e: unknown) => {
+        if ((e as { code?: unknown }).code !== "23514") throw e;
+        await tx.query("ROLLBACK TO SAVEPOINT counted");
+      });
     });
     // As autovacuum would leave an album that has been there a while: statistics and visibility map current.
     await sql.exec("VACUUM (ANALYZE) images");
     await sql.exec("VACUUM (ANALYZE) blobs");
   } finally {
-    await sql.close();
+    if (typeof database === "string") await sql.close();
   }
   return performance.now() - t0;
 };

@@ -37,11 +37,16 @@ export interface LoadOptions {
   readonly seconds: number;
   /** The server's pid, whose memory is sampled during the run. */
   readonly pid?: number;
+  /** Called with every response's status and body (autocannon then reads the bodies). */
+  readonly onResponse?: (status: number, body: string) => void;
 }
 
 export const runLoad = async (o: LoadOptions): Promise<LoadResult> => {
   const rss = o.pid === undefined ? null : sampleResident(o.pid);
-  const result = await autocannon({ url: o.url, method: o.method, headers: o.headers, connections: o.connections, duration: o.seconds, pipelining: 1 });
+  const { pathname, search } = new URL(o.url);
+  const onResponse = o.onResponse;
+  const requests = onResponse ? [{ method: o.method, path: `${pathname}${search}`, headers: o.headers, onResponse: (status: number, body: string) => onResponse(status, body) }] : undefined;
+  const result = await autocannon({ url: o.url, method: o.method, headers: o.headers, connections: o.connections, duration: o.seconds, pipelining: 1, ...(requests ? { requests } : {}) });
   const memory = rss ? await rss() : { max: null };
   const ok = result["2xx"];
   const seconds = result.duration || o.seconds;

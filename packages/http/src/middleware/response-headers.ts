@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { OutgoingMessage, type OutgoingHttpHeader } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 import { routePattern } from "../observability/request-log.js";
 
@@ -38,13 +39,67 @@ const ORDER = [
   "X-Permitted-Cross-Domain-Policies",
   "Referrer-Policy",
 ];
-const RANK = new Map(ORDER.map((h, i) => [h.toLowerCase(), i]));
+const ORDER_KEYS = ORDER.map((h) => h.toLowerCase());
+const RANK = new Map(ORDER_KEYS.map((h, i) => [h, i]));
 const CASING = new Map([...ORDER, "Content-Length", "Content-Disposition", "X-Total-Count", "Link", "WWW-Authenticate"].map((h) => [h.toLowerCase(), h]));
 const rank = (name: string): number => (name === "content-length" ? 1000 : (RANK.get(name) ?? 500));
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Re-sets the headers in canonical order; Node keeps insertion order on the wire. */
+/**
+ * Node keeps a response's headers in one object, keyed by lower-case name, each entry the
+ * [name as written, value] pair, and writes them in the object's key order. That object sits under
+ * a symbol of Node's own: it is looked up once and checked on a throwaway message (which also has
+ * Node validate the fixed headers once), and where it is not as expected every response goes
+ * through the public API instead.
+ */
+type Entry = [name: string, value: OutgoingHttpHeader];
+type Store = Record<string, Entry>;
+const STORE: symbol | undefined = (() => {
+  const probe = new OutgoingMessage();
+  for (const [name, value] of FIXED) probe.setHeader(name, value);
+  const key = Object.getOwnPropertySymbols(probe).find((s) => s.description === "kOutHeaders");
+  const entry = key === undefined ? undefined : (probe as unknown as Record<symbol, Store | null>)[key]?.["cache-control"];
+  return Array.isArray(entry) && entry[0] === FIXED[0]![0] && entry[1] === FIXED[0]![1] ? key : undefined;
+})();
+const FIXED_KEYS = FIXED.map(([name]) => name.toLowerCase());
+
+/** A fresh store holding the fixed headers and the request id, in place of a dozen validated setHeader calls. */
+const seeded = (requestId: string): Store => {
+  const store = Object.create(null) as Store;
+  for (let i = 0; i < FIXED.length; i++) store[FIXED_KEYS[i]!] = [FIXED[i]![0], FIXED[i]![1]];
+  store["x-request-id"] = ["X-Request-Id", requestId];
+  return store;
+};
+
+/**
+ * The same entries in a new object, to replace Node's: the family's order, the family's casing, and
+ * any other name in lower case, as it has always gone out.
+ */
+const inOrder = (current: Store): Store => {
+  const next = Object.create(null) as Store;
+  for (let i = 0; i < ORDER_KEYS.length; i++) {
+    const key = ORDER_KEYS[i]!;
+    const entry = current[key];
+    if (entry === undefined) continue;
+    entry[0] = ORDER[i]!;
+    next[key] = entry;
+  }
+  for (const key in current) {
+    if (RANK.has(key) || key === "content-length") continue;
+    const entry = current[key]!;
+    entry[0] = CASING.get(key) ?? key;
+    next[key] = entry;
+  }
+  const length = current["content-length"];
+  if (length !== undefined) {
+    length[0] = "Content-Length";
+    next["content-length"] = length;
+  }
+  return next;
+};
+
+/** Where Node's store cannot be reached: every header removed and set again, in order. */
 const reorder = (res: Response): void => {
   const names = res.getHeaderNames().sort((a, b) => rank(a) - rank(b));
   const values = names.map((n) => res.getHeader(n));
@@ -54,16 +109,23 @@ const reorder = (res: Response): void => {
 
 export const responseHeaders = (req: Request, res: Response, next: NextFunction): void => {
   const started = process.hrtime.bigint();
-  for (const [name, value] of FIXED) res.setHeader(name, value);
   const incoming = req.get("X-Request-Id");
-  res.setHeader("X-Request-Id", incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID());
-  const writeHead = res.writeHead;
+  // Only token characters pass, so the id needs no further validation.
+  const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  const store = res as unknown as Record<symbol, Store | null>;
+  if (STORE !== undefined && store[STORE] === null) store[STORE] = seeded(requestId);
+  else {
+    for (const [name, value] of FIXED) res.setHeader(name, value);
+    res.setHeader("X-Request-Id", requestId);
+  }
+  const writeHead = res.writeHead as (this: Response, ...a: unknown[]) => Response;
   res.writeHead = function (this: Response, ...args: unknown[]) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     res.setHeader("X-Runtime", seconds.toFixed(6));
     res.locals["route"] = routePattern(req);
-    reorder(res);
-    return (writeHead as (...a: unknown[]) => Response).apply(this, args);
+    if (STORE === undefined) reorder(res);
+    else store[STORE] = inOrder(store[STORE]!);
+    return writeHead.apply(this, args);
   } as Response["writeHead"];
   next();
 };

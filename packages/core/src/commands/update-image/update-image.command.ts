@@ -42,7 +42,13 @@ const authorizeChange = (caller: Claims, before: Image, after: Image, sent: read
   );
 };
 
-const MAX_ATTEMPTS = 3;
+/**
+ * An edit reads the image, applies the change and writes it only if no one wrote in between (its
+ * version). A lost race means another edit went through, so with n edits of one image at once none
+ * needs more than n attempts, and each costs two short statements. Past this many concurrent edits of
+ * the same image an edit is told 409 (retry) rather than keep its request waiting.
+ */
+const MAX_ATTEMPTS = 64;
 
 export const updateImage =
   (deps: { readonly images: ImageRepository; readonly clock: Clock }) =>
