@@ -1,8 +1,7 @@
-import { fdatasyncSync, fsyncSync } from "node:fs";
-import { mkdir, open, readdir, stat } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { PGlite, type Transaction } from "@electric-sql/pglite";
-import { NodeFS } from "@electric-sql/pglite/nodefs";
+import { Worker } from "node:worker_threads";
+import type { PGlite, Transaction } from "@electric-sql/pglite";
+import { openPglite, toSqlResult, type PgliteOpenOptions } from "./pglite.open.js";
+import { deserializeError, type Reply, type Request } from "./pglite.protocol.js";
 import type { SqlClient, SqlExecutor, SqlResult, SqlRow } from "./sql-client.js";
 
 export interface PgliteClientOptions {
@@ -21,187 +20,163 @@ export interface PgliteClientOptions {
    * nothing it acknowledged, but the OS may lose the last writes.
    */
   readonly durable?: boolean;
+  /**
+   * Where PGlite runs (default "worker"): a worker thread of its own, so that SQL and the event loop
+   * (HTTP) each get a core and a slow statement does not stall the process; or "main", this thread.
+   * The client behaves the same either way: same results, same errors, same transaction queueing.
+   */
+  readonly thread?: "main" | "worker";
 }
 
 const executor = (target: PGlite | Transaction): SqlExecutor => ({
-  query: async <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> => {
-    const result = await target.query<R>(text, [...params]);
-    return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
-  },
+  query: async <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> =>
+    toSqlResult(await target.query<R>(text, [...params])),
   exec: async (script) => {
     await target.exec(script);
   },
 });
 
-/** The parts of PGlite's Emscripten runtime the durable file layer reaches into. */
-interface NodefsStream {
-  /** The Node file descriptor behind an Emscripten stream on a NODEFS mount. */
-  readonly nfd?: number;
-  readonly node: { readonly mount: { readonly type: unknown } };
-}
-interface EmscriptenRuntime {
-  readonly FS: { getStream(fd: number): NodefsStream | null };
-  readonly NODEFS: {
-    readonly stream_ops: { fsync?: (stream: NodefsStream) => number };
-    /** Runs a Node fs call, turning its error into an Emscripten ErrnoError (`errno` set). */
-    tryFSOperation<T>(operation: () => T): T;
+const onThisThread = async (options: PgliteOpenOptions): Promise<SqlClient> => {
+  const { db, close } = await openPglite(options);
+  return {
+    ...executor(db),
+    transaction: (fn) => db.transaction((tx) => fn(executor(tx))),
+    close,
   };
-}
-type EmscriptenOptions = Parameters<NodeFS["init"]>[1];
-/** Emscripten's hook that instantiates the module: PGlite supplies it, and it sees the imports first. */
-type InstantiateWasm = (imports: Record<string, unknown>, done: (...instance: never[]) => void) => unknown;
-
-// WASI errno of a bad file descriptor.
-const EBADF = 8;
-
-/**
- * NODEFS as PGlite mounts it, with the two sync calls Emscripten drops made real. Postgres's fsync()
- * goes through WASI fd_sync to the stream's `fsync`, which NODEFS does not define (a no-op);
- * fdatasync() goes to a syscall stub that only checks the descriptor. Both now sync the Node file.
- */
-class DurableNodeFS extends NodeFS {
-  /** Set once both hooks are in place, so a PGlite whose internals moved fails to open instead of silently syncing nothing. */
-  hooked = { fsync: false, fdatasync: false };
-
-  override async init(pg: PGlite, opts: EmscriptenOptions): Promise<{ emscriptenOpts: EmscriptenOptions }> {
-    const { emscriptenOpts } = await super.init(pg, opts);
-    let runtime: EmscriptenRuntime | undefined;
-    const nodeFd = (fd: number): number | undefined => {
-      const stream = runtime?.FS.getStream(fd);
-      return stream && stream.node.mount.type === runtime?.NODEFS ? stream.nfd : undefined;
-    };
-    const fdatasync = (fd: number): number => {
-      if (runtime?.FS.getStream(fd) == null) return -EBADF;
-      const nfd = nodeFd(fd);
-      if (nfd === undefined) return 0; // not a file on disk (Emscripten's in-memory /tmp and the like)
-      try {
-        runtime!.NODEFS.tryFSOperation(() => fdatasyncSync(nfd));
-        return 0;
-      } catch (e) {
-        // Postgres treats a failed sync as data loss (data_sync_retry=off: it stops rather than carry on).
-        if (typeof (e as { errno?: unknown }).errno === "number") return -(e as { errno: number }).errno;
-        throw e;
-      }
-    };
-    const instantiate = emscriptenOpts.instantiateWasm as InstantiateWasm | undefined;
-    const preRun = emscriptenOpts.preRun ?? [];
-    return {
-      emscriptenOpts: {
-        ...emscriptenOpts,
-        ...(instantiate
-          ? {
-              instantiateWasm: ((imports, done) => {
-                const env = imports["env"] as Record<string, unknown> | undefined;
-                if (env && typeof env["__syscall_fdatasync"] === "function") {
-                  env["__syscall_fdatasync"] = fdatasync;
-                  this.hooked.fdatasync = true;
-                }
-                return instantiate(imports, done);
-              }) satisfies InstantiateWasm,
-            }
-          : {}),
-        preRun: [
-          ...(Array.isArray(preRun) ? preRun : [preRun]),
-          (mod: unknown) => {
-            runtime = mod as EmscriptenRuntime;
-            const nodefs = runtime.NODEFS;
-            if (nodefs?.stream_ops === undefined || typeof nodefs.tryFSOperation !== "function") return;
-            nodefs.stream_ops.fsync = (stream) => {
-              if (stream.nfd !== undefined) nodefs.tryFSOperation(() => fsyncSync(stream.nfd!));
-              return 0;
-            };
-            this.hooked.fsync = true;
-          },
-        ],
-      } as EmscriptenOptions,
-    };
-  }
-}
-
-/** PGlite's own start parameters, but with fsync on (it passes -F) and the WAL synced by fdatasync. */
-const durableStartParams = (): string[] => [
-  ...PGlite.defaultStartParams.filter((param) => param !== "-F"),
-  "-c",
-  "fsync=on",
-  "-c",
-  "wal_sync_method=fdatasync",
-  "-c",
-  "full_page_writes=on",
-];
-
-/**
- * PGlite builds a new database in memory and copies it into the data dir with plain writes, so nothing
- * of it has reached the disk yet: sync every file and directory of it (and its entry in the parent).
- */
-const syncTree = async (root: string): Promise<void> => {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const paths = [...entries.filter((e) => e.isFile() || e.isDirectory()).map((e) => join(e.parentPath, e.name)), root, dirname(root)];
-  let next = 0;
-  // A few at a time: each sync waits on the disk, and libuv runs four of them at once.
-  const worker = async (): Promise<void> => {
-    while (next < paths.length) {
-      const handle = await open(paths[next++]!, "r");
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
 };
 
-const exists = (path: string): Promise<boolean> =>
-  stat(path).then(
-    () => true,
-    () => false,
-  );
+/**
+ * The worker's module: compiled, the .js next to this file; run from source (tsx, vitest), where only
+ * the .ts is there, a small entry that registers tsx in the worker and then loads the .ts.
+ */
+const workerUrl = (): URL =>
+  new URL(import.meta.url.endsWith(".ts") ? "./pglite.worker.source.mjs" : "./pglite.worker.js", import.meta.url);
 
-const openDurable = async (dataDir: string): Promise<PGlite> => {
-  const root = resolve(dataDir);
-  const fresh = !(await exists(join(root, "PG_VERSION")));
-  const fs = new DurableNodeFS(root);
-  const db = await PGlite.create({ fs, startParams: durableStartParams() });
-  try {
-    if (!fs.hooked.fsync || !fs.hooked.fdatasync)
-      throw new Error("this PGlite version's file layer cannot be made durable (NODEFS sync hooks not found); open it with durable: false");
-    const settings = await db.query<{ name: string; setting: string }>(
-      "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'wal_sync_method', 'synchronous_commit')",
+/** The worker of each client opened on one, for tests that need to kill it. */
+const workers = new WeakMap<SqlClient, Worker>();
+export const pgliteWorkerOf = (client: SqlClient): Worker | undefined => workers.get(client);
+
+/** What every call rejects with once the client is closed, as PGlite itself says it. */
+const closedError = (): Error => new Error("PGlite is closed");
+
+interface Call {
+  readonly resolve: (reply: Reply) => void;
+  readonly reject: (e: Error) => void;
+}
+
+const inWorker = async (options: PgliteOpenOptions): Promise<SqlClient> => {
+  const workerData: PgliteOpenOptions = { dataDir: options.dataDir, checkpointIntervalMs: options.checkpointIntervalMs, durable: options.durable };
+  // It needs none of the process's flags, and some would stop it from starting (`node -e`'s --input-type).
+  const worker = new Worker(workerUrl(), { workerData, execArgv: [] });
+
+  const pending = new Map<number, Call>();
+  let nextId = 1;
+  /** Set by close(): new statements and transactions are refused, an open transaction may still finish. */
+  let closed: Error | undefined;
+  /** Set once the worker is gone (or going): everything is refused. */
+  let gone: Error | undefined;
+  let failure: Error | undefined;
+
+  // The worker holds the process open only while a call waits on it, as PGlite on the main thread holds nothing.
+  const send = (request: Request, refused: Error | undefined): Promise<Reply> => {
+    if (refused !== undefined) return Promise.reject(refused);
+    return new Promise<Reply>((resolve, reject) => {
+      if (pending.size === 0) worker.ref();
+      pending.set(request.id, { resolve, reject });
+      try {
+        worker.postMessage(request);
+      } catch (e) {
+        // Parameters that cannot be cloned (a function, say): this call fails, the worker never saw it.
+        pending.delete(request.id);
+        if (pending.size === 0) worker.unref();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  };
+
+  worker.on("message", (reply: Reply) => {
+    const call = pending.get(reply.id);
+    if (call === undefined) return;
+    pending.delete(reply.id);
+    if (pending.size === 0) worker.unref();
+    if (reply.error === undefined) call.resolve(reply);
+    else call.reject(deserializeError(reply.error));
+  });
+  worker.on("error", (e) => {
+    failure = e;
+  });
+  // A reply that cannot be read cannot be matched to its call either: treat it as the worker failing.
+  worker.on("messageerror", (e) => {
+    failure = e;
+    void worker.terminate();
+  });
+  worker.on("exit", (code) => {
+    gone ??= new Error(
+      `embedded database worker stopped (${failure ? failure.message : `exit code ${code}`})`,
+      ...(failure ? [{ cause: failure }] : []),
     );
-    const setting = new Map(settings.rows.map((r) => [r.name, r.setting]));
-    if (setting.get("fsync") !== "on" || setting.get("wal_sync_method") !== "fdatasync" || setting.get("synchronous_commit") === "off")
-      throw new Error(`embedded database is not running durably (${settings.rows.map((r) => `${r.name}=${r.setting}`).join(", ")})`);
-    if (fresh) await syncTree(root);
-    return db;
+    closed ??= gone;
+    for (const call of pending.values()) call.reject(gone);
+    pending.clear();
+  });
+
+  const opened = new Promise<Reply>((resolve, reject) => pending.set(0, { resolve, reject }));
+  try {
+    await opened;
   } catch (e) {
-    await db.close().catch(() => undefined);
+    await worker.terminate();
     throw e;
   }
+
+  const executorIn = (tx: number): SqlExecutor => ({
+    query: async <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: { readonly name?: string }): Promise<SqlResult<R>> => {
+      const request: Request = { op: "query", id: nextId++, tx, text, params, ...(options?.name === undefined ? {} : { name: options.name }) };
+      const reply = await send(request, tx === 0 ? closed : gone);
+      return { rows: reply.rows as R[], rowCount: reply.rowCount! };
+    },
+    exec: async (script) => {
+      await send({ op: "exec", id: nextId++, tx, script }, tx === 0 ? closed : gone);
+    },
+  });
+
+  let closing: Promise<void> | undefined;
+  const client: SqlClient = {
+    ...executorIn(0),
+    // As PGlite's own: `fn` starts once the transaction holds the connection, a rejection from it rolls
+    // back and rejects with that same error, and a failing ROLLBACK or COMMIT rejects with its own.
+    transaction: async (fn) => {
+      const tx = nextId++;
+      await send({ op: "begin", id: tx }, closed);
+      let result;
+      try {
+        result = await fn(executorIn(tx));
+      } catch (e) {
+        await send({ op: "end", id: nextId++, tx, commit: false }, gone);
+        throw e;
+      }
+      await send({ op: "end", id: nextId++, tx, commit: true }, gone);
+      return result;
+    },
+    // Closing the database in the worker checkpoints it; PGlite's close waits for the open transaction.
+    close: () =>
+      (closing ??= (async () => {
+        if (gone !== undefined) return;
+        closed = closedError();
+        try {
+          await send({ op: "close", id: nextId++ }, gone);
+        } finally {
+          gone ??= closedError();
+          await worker.terminate();
+        }
+      })()),
+  };
+  workers.set(client, worker);
+  return client;
 };
 
 /**
  * Postgres compiled to WebAssembly, in process. It has a single connection: PGlite queues queries and
  * transactions, so transactions never interleave and the repository's row locks are simply uncontended.
  */
-export const createPgliteClient = async (options: PgliteClientOptions = {}): Promise<SqlClient> => {
-  // PGlite creates its own directory but not the ones above it; whatever the blob backend, a fresh data dir must just work.
-  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
-  const db =
-    options.dataDir === undefined
-      ? await PGlite.create({})
-      : options.durable === false
-        ? await PGlite.create({ dataDir: options.dataDir })
-        : await openDurable(options.dataDir);
-  // A failed checkpoint is retried at the next tick; it never holds the process open.
-  const checkpoints = options.checkpointIntervalMs
-    ? setInterval(() => void (db.closed ? undefined : db.exec("CHECKPOINT").catch(() => undefined)), options.checkpointIntervalMs).unref()
-    : undefined;
-  return {
-    ...executor(db),
-    transaction: (fn) => db.transaction((tx) => fn(executor(tx))),
-    close: async () => {
-      clearInterval(checkpoints);
-      if (!db.closed) await db.close();
-    },
-  };
-};
+export const createPgliteClient = (options: PgliteClientOptions = {}): Promise<SqlClient> =>
+  options.thread === "main" ? onThisThread(options) : inWorker(options);
