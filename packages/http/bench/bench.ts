@@ -446,26 +446,40 @@ export interface ListingResult {
   readonly fillMs: number;
   readonly fill: string;
   readonly first: SequentialSummary;
+  /** The deep page as a client paging through reaches it: the `next` link of the page before, which carries a cursor. */
   readonly deep: SequentialSummary;
+  /** The same page asked for by number (`?page=`), which reads past every row before it. */
+  readonly deepByNumber: SequentialSummary;
   readonly deepPage: number;
+  /** deep (by cursor) / first. */
   readonly ratio: number;
+  readonly byNumberRatio: number;
 }
 
-/** Page 1 against the last page of a large album on server PostgreSQL, interleaved one at a time. */
+/** Page 1 against a deep page of a large album on server PostgreSQL, by cursor and by number, interleaved one at a time. */
 const listing = async (service: Service, dbs: Databases, auth: string): Promise<ListingResult> => {
   const source = await upload(service.proc.url, auth, LISTING_ALBUM, await tinyPng());
   const fillMs = await fillAlbum(dbs.url(`image_api_bench_${process.pid}_service`), source.id, SETTINGS.listingImages);
   const perPage = SETTINGS.listingPerPage;
-  const deepPage = Math.max(1, Math.min(1000, Math.floor(SETTINGS.listingImages / perPage)));
+  const deepPage = Math.max(2, Math.min(1000, Math.floor(SETTINGS.listingImages / perPage)));
   const page = (n: number) => `${service.proc.url}/api/v1/albums/${LISTING_ALBUM}/images?page=${n}&per_page=${perPage}`;
   const headers = { Authorization: auth };
   const check: Reply = await send(page(deepPage), "GET", headers);
   const total = Number(check.headers["x-total-count"]);
   if (check.status !== 200 || total !== SETTINGS.listingImages) throw new Error(`listing answered ${check.status} with X-Total-Count ${total}`);
+  // The page before's `next` link, as a client paging through follows it.
+  const before: Reply = await send(page(deepPage - 1), "GET", headers);
+  const link = /<([^>]+)>;\s*rel="next"/.exec(String(before.headers["link"] ?? ""))?.[1];
+  if (!link || !link.includes("cursor=")) throw new Error(`page ${deepPage - 1} has no next link with a cursor: ${String(before.headers["link"])}`);
+  const next = new URL(link, service.proc.url).href;
+  const byCursor: Reply = await send(next, "GET", headers);
+  if (byCursor.status !== 200 || !byCursor.body.equals(check.body)) throw new Error(`page ${deepPage} differs by cursor and by number`);
   let turn = 0;
-  const both = await sequential(SETTINGS.listingRequests * 2, 10, () => send(page(turn++ % 2 === 0 ? 1 : deepPage), "GET", headers));
-  const first = summarize(both.filter((_, i) => i % 2 === 0));
-  const deep = summarize(both.filter((_, i) => i % 2 === 1));
+  const urls = [page(1), next, page(deepPage)];
+  const all = await sequential(SETTINGS.listingRequests * 3, 10, () => send(urls[turn++ % 3]!, "GET", headers));
+  const first = summarize(all.filter((_, i) => i % 3 === 0));
+  const deep = summarize(all.filter((_, i) => i % 3 === 1));
+  const deepByNumber = summarize(all.filter((_, i) => i % 3 === 2));
   return {
     images: SETTINGS.listingImages,
     perPage,
@@ -473,8 +487,10 @@ const listing = async (service: Service, dbs: Databases, auth: string): Promise<
     fill: "one INSERT … SELECT over generate_series copying the uploaded source row (new id, older created_at), blob refs raised to match, then VACUUM (ANALYZE)",
     first,
     deep,
+    deepByNumber,
     deepPage,
     ratio: deep.p50Ms / first.p50Ms,
+    byNumberRatio: deepByNumber.p50Ms / first.p50Ms,
   };
 };
 
