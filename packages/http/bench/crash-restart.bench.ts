@@ -100,9 +100,9 @@ export interface CrashRestartResult {
     /** Opens of each kind; the figures are their medians. */
     readonly opens: number;
     /**
-     * Postgres opens and fsyncs every file and directory of the data dir before it replays the WAL of a
-     * crash (SyncDataDirectory), one at a time: the same walk done by Node over a crashed copy (everything
-     * on disk already), for scale.
+     * Postgres fsyncs every file and directory of the data dir before it replays the WAL of a crash
+     * (SyncDataDirectory); the embedded database syncs their file system once instead and skips what did
+     * not change since. This is the walk one fsync per entry would cost over a crashed copy, for scale.
      */
     readonly fsyncWalk: { readonly entries: number; readonly ms: number };
   };
