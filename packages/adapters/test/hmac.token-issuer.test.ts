@@ -93,6 +93,43 @@ describe("hmacTokenIssuer", () => {
     expect(messageOf(await moving.verify(token)())).toBe("token expired");
   });
 
+  test("a token verified before has its times checked again on every use, and its text must match exactly", async () => {
+    let now = NOW;
+    for (const rememberVerified of [10_000, 1, 0]) {
+      const moving = hmacTokenIssuer({ secret: SECRET, now: () => now, rememberVerified });
+      const later = await mint({ ...fresh(), nbf: T + 600, iat: T + 600, exp: T + 3600 });
+      now = NOW;
+      expect(messageOf(await moving.verify(later)())).toBe("token not yet valid");
+      now = new Date(NOW.getTime() + 600_000);
+      expect(messageOf(await moving.verify(later)())).toBe("accepted");
+      now = NOW;
+      expect(messageOf(await moving.verify(later)())).toBe("token not yet valid");
+      now = new Date(NOW.getTime() + 3600_000 + 30_000);
+      expect(messageOf(await moving.verify(later)())).toBe("token expired");
+
+      now = NOW;
+      const token = await mint(fresh());
+      expect(messageOf(await moving.verify(token)())).toBe("accepted");
+      const [h, p, s] = token.split(".");
+      const tampered = `${h}.${p}.${s!.slice(0, -2)}${s!.slice(-2) === "AA" ? "BA" : "AA"}`;
+      expect(messageOf(await moving.verify(tampered)())).toBe("invalid token signature");
+      expect(messageOf(await moving.verify(`${token} `)())).toBe("malformed token");
+      expect(messageOf(await moving.verify(token)())).toBe("accepted");
+    }
+    expect(() => hmacTokenIssuer({ secret: SECRET, rememberVerified: -1 })).toThrow(/rememberVerified/);
+  });
+
+  test("the claims of a remembered token cannot be changed by a caller", async () => {
+    const token = await mint(fresh());
+    const first = await issuer.verify(token)();
+    if (E.isLeft(first)) throw new Error(first.left.message);
+    expect(() => {
+      (first.right.abilities as Record<string, unknown>)["another-album"] = { Access: { image_delete: true } };
+    }).toThrow(TypeError);
+    const again = await issuer.verify(token)();
+    expect(E.isRight(again) && Object.keys(again.right.abilities ?? {})).toEqual(["00100000123BB124"]);
+  });
+
   test("issues tokens with exactly the family's header", async () => {
     const token = await issuer.issue(fresh())();
     if (E.isLeft(token)) throw new Error(token.left.message);

@@ -40,6 +40,23 @@ describe("hmacUrlSigner", () => {
     expect(await signer.sign(target, clock.now())()).not.toBe(first);
   });
 
+  test("a remembered URL is the one signing afresh makes, whatever was remembered or evicted", async ({ clock }) => {
+    const fresh = hmacUrlSigner({ baseUrl: BASE, keys: [KEY], ttlSeconds: TTL, rememberSigned: 0 });
+    const small = hmacUrlSigner({ baseUrl: BASE, keys: [KEY], ttlSeconds: TTL, rememberSigned: 2 });
+    const other = hmacUrlSigner({ baseUrl: BASE, keys: ["another-key"], ttlSeconds: TTL });
+    const targets = [deliveryTarget("mini"), deliveryTarget("full"), deliveryTarget("mini", { filename: "other" }), deliveryTarget("large")];
+    for (let round = 0; round < 3; round++) {
+      for (const target of [...targets, ...targets.slice().reverse()]) {
+        const expected = await fresh.sign(target, clock.now())();
+        expect(await small.sign(target, clock.now())()).toBe(expected);
+        expect(await other.sign(target, clock.now())()).not.toBe(expected);
+      }
+      // A new window: the remembered URLs of the last one are not handed out again.
+      clock.advance(3600 * 1000);
+    }
+    expect(() => hmacUrlSigner({ baseUrl: BASE, keys: [KEY], ttlSeconds: TTL, rememberSigned: -1 })).toThrow(/rememberSigned/);
+  });
+
   test("verifies until exp, refuses from exp on", async ({ signer, clock }) => {
     const url = await signer.sign(deliveryTarget("fill100"), clock.now())();
     const exp = Number(new URL(url).searchParams.get("exp"));

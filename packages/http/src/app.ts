@@ -4,7 +4,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import type { AppDeps } from "./deps.js";
 import { httpError } from "./errors/error.mapper.js";
 import { authenticate } from "./middleware/authenticate.js";
-import { responseHeaders } from "./middleware/response-headers.js";
+import { orderResponseHeaders, responseHeaders } from "./middleware/response-headers.js";
 import { albumsRouter } from "./routes/albums.routes.js";
 import { defaultProbes, healthRouters, type Lifecycle, type Probes } from "./routes/health.routes.js";
 import { imagesRouter } from "./routes/images.routes.js";
@@ -18,6 +18,17 @@ import { requestLog } from "./observability/request-log.js";
 import { sendError } from "./send.js";
 
 const BODY_LIMIT = "1mb";
+
+/**
+ * The form and JSON parsers as one layer. A request without a Content-Type is one neither parser
+ * would read (the duplicate's usual case): it goes on at once, without entering either.
+ */
+const parseBody =
+  (form: RequestHandler, json: RequestHandler): RequestHandler =>
+  (req, res, next) => {
+    if (req.headers["content-type"] === undefined) return next();
+    form(req, res, (err?: unknown) => (err === undefined ? json(req, res, next) : next(err)));
+  };
 
 /** Body-parser and other framework errors carry a status; anything else is our fault. */
 const errorHandler =
@@ -97,8 +108,17 @@ export const createApp = (deps: AppDeps, options: AppOptions = {}): Express => {
   app.set("etag", false);
   app.set("query parser", "simple");
   app.use(requestLog(logger, metrics));
+  orderResponseHeaders(app);
   app.use(responseHeaders);
   if (options.corsOrigins) app.use(corsFor(options.corsOrigins));
+  // The API first: no other mount shares its prefix, and Express tries every layer in turn.
+  const api = express.Router();
+  api.use(parseBody(express.urlencoded({ extended: true, limit: BODY_LIMIT, parameterLimit: 1_100 }), express.json({ limit: BODY_LIMIT })));
+  api.use(authenticate(deps.tokens, deps.clock));
+  api.use("/images", imagesRouter(deps));
+  api.use("/albums", albumsRouter(deps));
+  api.use("/search", searchRouter(deps));
+  app.use("/api/v1", api);
   app.use("/livez", health.livez);
   app.use("/readyz", health.readyz);
   app.use("/healthz", health.healthz);
@@ -106,14 +126,6 @@ export const createApp = (deps: AppDeps, options: AppOptions = {}): Express => {
   // Built once per app; /openapi.json and /docs need no token.
   app.use(docsRouter(openApiDocument({ publicUrl: options.publicUrl ?? "/" }), options.publicUrl));
   app.use("/media", mediaRouter(deps));
-  const api = express.Router();
-  api.use(express.urlencoded({ extended: true, limit: BODY_LIMIT, parameterLimit: 1_100 }));
-  api.use(express.json({ limit: BODY_LIMIT }));
-  api.use(authenticate(deps.tokens, deps.clock));
-  api.use("/images", imagesRouter(deps));
-  api.use("/albums", albumsRouter(deps));
-  api.use("/search", searchRouter(deps));
-  app.use("/api/v1", api);
   app.use((_req, res) => sendError(res, httpError(404, "not_found", "no such route")));
   app.use(errorHandler(log));
   return app;

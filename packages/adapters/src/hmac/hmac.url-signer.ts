@@ -14,6 +14,12 @@ export interface HmacUrlSignerOptions {
    * the same string and caches keep hitting. A URL therefore lives between `ttl` and `ttl + window`.
    */
   readonly windowSeconds?: number;
+  /**
+   * How many signed URLs are remembered (10 000 by default, 0 for none). Within one expiry window a
+   * target's URL is the same string, and a duplicate's targets are its source's (they share the
+   * blob), so a hot image, a page shown again or a copy of a copy is signed once per window.
+   */
+  readonly rememberSigned?: number;
 }
 
 const MEDIA = "/media/";
@@ -22,9 +28,15 @@ const EXP = /^[0-9]{1,12}$/;
 const VERSION = /^v([0-9]{1,15})$/;
 const FORMAT = /^[a-z0-9]{1,10}$/;
 
+// An image's URLs are signed one after the other, all with its filename: it is encoded once.
+let lastFilename = "";
+let lastEncoded = "";
+const encodedFilename = (filename: string): string =>
+  filename === lastFilename ? lastEncoded : ((lastFilename = filename), (lastEncoded = encodeURIComponent(filename)));
+
 /** The path that identifies a target; both what is signed and what `verify` must find again. */
 export const mediaPath = (t: DeliveryTarget): string =>
-  `${MEDIA}${t.rendition.variant}/${renditionName(t.rendition)}/${t.blobKey}/v${t.version}/${encodeURIComponent(t.filename)}.${t.format}`;
+  `${MEDIA}${t.rendition.variant}/${renditionName(t.rendition)}/${t.blobKey}/v${t.version}/${encodedFilename(t.filename)}.${t.format}`;
 
 const refused = (why: string): E.Either<Forbidden, never> => E.left(forbidden(`invalid delivery URL: ${why}`));
 
@@ -64,13 +76,25 @@ export const hmacUrlSigner = (options: HmacUrlSignerOptions): UrlSigner => {
   const base = new URL(options.baseUrl);
   const origin = options.baseUrl.replace(/\/+$/, "");
   const prefix = base.pathname.replace(/\/+$/, "");
+  const rememberSigned = options.rememberSigned ?? 10_000;
+  if (!Number.isInteger(rememberSigned) || rememberSigned < 0) throw new Error("hmacUrlSigner needs a non-negative integer rememberSigned");
   const keys = options.keys.map((k) => Buffer.from(k, "utf8"));
   const mac = (key: Buffer, signed: string) => createHmac("sha256", key).update(signed, "utf8").digest();
+  // URLs by the text they sign, oldest first out. The key and origin never change, so neither can the URL.
+  const signedUrls = new Map<string, string>();
 
   const sign = (target: DeliveryTarget, now: Date): T.Task<string> => {
     const exp = Math.ceil((Math.floor(now.getTime() / 1000) + ttlSeconds) / windowSeconds) * windowSeconds;
     const signed = `${mediaPath(target)}?exp=${exp}`;
-    return T.of(`${origin}${signed}&sig=${mac(keys[0]!, signed).toString("base64url")}`);
+    let url = signedUrls.get(signed);
+    if (url === undefined) {
+      url = `${origin}${signed}&sig=${createHmac("sha256", keys[0]!).update(signed, "utf8").digest("base64url")}`;
+      if (rememberSigned > 0) {
+        signedUrls.set(signed, url);
+        if (signedUrls.size > rememberSigned) signedUrls.delete(signedUrls.keys().next().value!);
+      }
+    }
+    return T.of(url);
   };
 
   const verify = (url: string, now: Date): E.Either<Forbidden, DeliveryTarget> => {

@@ -9,7 +9,31 @@ export interface HmacTokenIssuerOptions extends TokenSecrets {
   readonly clockToleranceSeconds?: number;
   /** This host's clock, which `exp`, `nbf` and `iat` are checked against; the system clock by default. */
   readonly now?: () => Date;
+  /**
+   * How many verified tokens are remembered (10 000 by default, 0 for none), so that a token sent
+   * again is not decoded and its signature not checked again; its times are checked on every call.
+   */
+  readonly rememberVerified?: number;
 }
+
+/** Longer tokens are verified every time: the memory the cache may hold stays bounded. */
+const REMEMBERED_MAX_CHARS = 4096;
+
+/** What a verified token's later uses still depend on: its claims, and the times they are checked against. */
+interface Verified {
+  readonly claims: Claims;
+  readonly exp: number;
+  readonly nbf: number | undefined;
+  readonly iat: number | undefined;
+}
+
+const deepFreeze = <T>(value: T): T => {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+};
 
 const refused = (message: string): E.Either<Unauthenticated, never> => E.left(unauthenticated(message));
 
@@ -31,11 +55,42 @@ const badTime = (payload: Record<string, unknown>): string | undefined =>
  * `exp` is required, `nbf` is honoured, and an `iat` in the future beyond the clock tolerance is refused.
  * The key is chosen by the payload's `iss`, read before the signature is checked and trusted only once it is.
  */
-export const hmacTokenIssuer = ({ clockToleranceSeconds = 30, now = () => new Date(), ...secrets }: HmacTokenIssuerOptions): TokenIssuer => {
+export const hmacTokenIssuer = ({ clockToleranceSeconds = 30, now = () => new Date(), rememberVerified = 10_000, ...secrets }: HmacTokenIssuerOptions): TokenIssuer => {
   if (!Number.isFinite(clockToleranceSeconds) || clockToleranceSeconds < 0) throw new Error("hmacTokenIssuer: clockToleranceSeconds must be a non-negative number");
+  if (!Number.isInteger(rememberVerified) || rememberVerified < 0) throw new Error("hmacTokenIssuer: rememberVerified must be a non-negative integer");
   const keys = keyring(secrets);
+  /**
+   * Tokens that passed every check, by their exact text. The keys never change after construction,
+   * so the same text would pass the same checks again: only the times, which move, are checked anew.
+   * A client sends one token request after request, and this saves the decoding, the claims'
+   * validation and the HMAC. Oldest first out; a token that failed is never remembered.
+   */
+  const verified = new Map<string, Verified>();
+
+  /** The checks of a token's times, in the order `decode` makes them. */
+  const inTime = ({ claims, exp, nbf, iat }: Verified): E.Either<Unauthenticated, Claims> => {
+    const at = now().getTime() / 1000;
+    const seconds = Math.floor(at);
+    if (nbf !== undefined && nbf > seconds + clockToleranceSeconds) return refused("token not yet valid");
+    if (exp <= seconds - clockToleranceSeconds) return refused("token expired");
+    if (iat !== undefined && iat > at + clockToleranceSeconds) return refused("token issued in the future");
+    return E.right(claims);
+  };
 
   const check = (token: string): E.Either<Unauthenticated, Claims> => {
+    const known = verified.get(token);
+    if (known !== undefined) return inTime(known);
+    const result = decode(token);
+    if (E.isRight(result) && rememberVerified > 0 && token.length <= REMEMBERED_MAX_CHARS) {
+      const claims = deepFreeze(result.right);
+      verified.set(token, { claims, exp: claims.exp, nbf: claims.nbf, iat: claims.iat });
+      if (verified.size > rememberVerified) verified.delete(verified.keys().next().value!);
+      return E.right(claims);
+    }
+    return result;
+  };
+
+  const decode = (token: string): E.Either<Unauthenticated, Claims> => {
     const segments = typeof token === "string" ? splitCompactJws(token) : undefined;
     if (!segments) return refused("malformed token");
     const [encodedHeader, encodedPayload, encodedSignature] = segments;

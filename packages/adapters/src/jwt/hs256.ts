@@ -63,5 +63,5 @@ export const signedByOneOf = (keys: readonly KeyObject[], signingInput: string, 
 /** `payloadJson` signed with the family's header. */
 export const signHs256 = (key: KeyObject, payloadJson: string): string => {
   const signingInput = `${ENCODED_HEADER}.${Buffer.from(payloadJson, "utf8").toString("base64url")}`;
-  return `${signingInput}.${mac(key, signingInput).toString("base64url")}`;
+  return `${signingInput}.${createHmac("sha256", key).update(signingInput, "utf8").digest("base64url")}`;
 };

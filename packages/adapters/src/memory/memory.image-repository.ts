@@ -37,6 +37,41 @@ const atomically =
     }
   };
 
+/**
+ * A deep copy of JSON data. Written out rather than structuredClone, which serialises and costs
+ * several times more; `__proto__` is defined as an own key, as JSON.parse makes it.
+ */
+const copyJson = <T>(value: T): T => {
+  if (Array.isArray(value)) return value.map(copyJson) as T;
+  if (typeof value !== "object" || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = copyJson((value as Record<string, unknown>)[key]);
+    if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
+  }
+  return out as T;
+};
+
+const copyDate = (d: Date): Date => new Date(d.getTime());
+const copyPair = <P extends readonly [number, number] | null>(p: P): P => (p === null ? p : ([p[0], p[1]] as unknown as P));
+
+/** A deep copy of an image, field by field: what the duplicate, on every request, hands back. */
+const copyImage = (image: Image): Image => ({
+  ...image,
+  blob: { ...image.blob },
+  infos: copyJson(image.infos),
+  exifs: copyJson(image.exifs),
+  metadatas: copyJson(image.metadatas),
+  gpsHtml: copyPair(image.gpsHtml),
+  gpsIp: copyPair(image.gpsIp),
+  gpsExifs: copyPair(image.gpsExifs),
+  takenAt: image.takenAt === null ? null : copyDate(image.takenAt),
+  crop: image.crop === null ? null : { ...image.crop },
+  createdAt: copyDate(image.createdAt),
+  updatedAt: copyDate(image.updatedAt),
+});
+
 const page = (n: number): number => (Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0);
 
 type Positioned = Pick<Image, "createdAt" | "id">;
@@ -46,12 +81,13 @@ const newestFirst = (a: Positioned, b: Positioned): number =>
 
 /**
  * Images and blob reference counts in two Maps, with the semantics of the SQL repository. Images are
- * cloned in and out, so callers cannot alter what is stored by mutating what they passed or got back.
+ * copied in and out, so callers cannot alter what is stored by mutating what they passed or got back.
+ * Stored images may share their parts (a duplicate its source's): the store never changes a part in place.
  */
 export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = new Map()): ImageRepository => {
   const images = new Map<ImageId, Image>();
   const blobs = new Map<BlobKey, StoredBlob>();
-  const clone = (image: Image): Image => structuredClone(image);
+  const clone = copyImage;
 
   return {
     findById: (tenant, id) =>
@@ -118,9 +154,10 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         if (!source || source.tenant !== tenant) return E.left(imageNotFound(sourceId));
         if (!inScope(scope, source.albumId)) return E.left(forbidden(`token lacks image_duplicate on album ${source.albumId}`));
         if (images.has(id)) return E.left(conflict(`image ${id} already exists`));
-        const copy = duplicateOf(source, id, createdAt, createdBy);
+        // Stored as made: its parts are the stored source's, and what the caller gets is a copy.
+        const copy = duplicateOf(source, id, new Date(createdAt.getTime()), createdBy);
         blobs.get(source.blob.key)!.refs += 1;
-        images.set(id, clone(copy));
+        images.set(id, copy);
         return E.right(clone(copy));
       }),
 
@@ -152,7 +189,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         if (!blob) throw new Error(`blob ${image.blob.key} of image ${id} is missing`);
         blob.refs -= 1;
         completeIn(idempotency, completion);
-        return E.right({ image, orphanedBlob: blob.refs === 0 ? image.blob.key : null });
+        return E.right({ image: clone(image), orphanedBlob: blob.refs === 0 ? image.blob.key : null });
       }),
 
     removeAll: (tenant, ids, scope, completion) =>
@@ -169,7 +206,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
           const blob = blobs.get(image.blob.key);
           if (!blob) throw new Error(`blob ${image.blob.key} of image ${image.id} is missing`);
           blob.refs -= 1;
-          removals.push({ image, orphanedBlob: blob.refs === 0 ? image.blob.key : null });
+          removals.push({ image: clone(image), orphanedBlob: blob.refs === 0 ? image.blob.key : null });
         }
         completeIn(idempotency, completion?.(removals));
         return E.right(removals);

@@ -54,15 +54,14 @@ export const isPassThrough = (r: Rendition): boolean => r.crop === null && r.rot
  * so it serves as a cache key and as the transformation part of self-served URLs.
  */
 export const renditionName = (r: Rendition): string => {
-  const steps: string[] = [];
-  if (r.crop) steps.push(`c_crop,h_${r.crop.h},w_${r.crop.w},x_${r.crop.x},y_${r.crop.y}`);
-  if (r.rotation !== 0) steps.push(`a_${r.rotation}`);
-  for (const s of r.resize) {
-    const dims = [s.height === undefined ? null : `h_${s.height}`, s.width === undefined ? null : `w_${s.width}`];
-    steps.push([`c_${s.mode}`, ...dims.filter((d): d is string => d !== null)].join(","));
-  }
-  if (r.attachment) steps.push("fl_attachment");
-  return steps.length === 0 ? "raw" : steps.join("/");
+  // Built by concatenation: every signed delivery URL names its rendition, eight for each image shown.
+  let name = "";
+  const step = (s: string): void => void (name = name === "" ? s : `${name}/${s}`);
+  if (r.crop) step(`c_crop,h_${r.crop.h},w_${r.crop.w},x_${r.crop.x},y_${r.crop.y}`);
+  if (r.rotation !== 0) step(`a_${r.rotation}`);
+  for (const s of r.resize) step(`c_${s.mode}${s.height === undefined ? "" : `,h_${s.height}`}${s.width === undefined ? "" : `,w_${s.width}`}`);
+  if (r.attachment) step("fl_attachment");
+  return name === "" ? "raw" : name;
 };
 
 const STEP = /^(?:c_crop,h_(\d+(?:\.\d+)?),w_(\d+(?:\.\d+)?),x_(\d+(?:\.\d+)?),y_(\d+(?:\.\d+)?)|a_(90|180|270)|c_(fit|fill)((?:,[hw]_\d+)+)|fl_attachment)$/;

@@ -2,7 +2,7 @@ import { displaySize, gpsOf, renditionOf, VARIANTS, type Image, type LatLon, typ
 import { float } from "./json.js";
 
 /** Timestamps as the family prints them: milliseconds and an explicit offset (UTC here). */
-export const isoWithOffset = (d: Date): string => d.toISOString().replace(/Z$/, "+00:00");
+export const isoWithOffset = (d: Date): string => `${d.toISOString().slice(0, -1)}+00:00`;
 
 const pair = (p: LatLon | null): [number, number] | null => (p ? [p[0], p[1]] : null);
 

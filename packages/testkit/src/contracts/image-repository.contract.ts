@@ -387,6 +387,22 @@ export function imageRepositoryContract(test: TestAPI<{ repo: ImageRepository }>
       expect((await right(repo.duplicate(T, copy.id, { kind: "tenant" }, again))).groupId).toBe(source.id);
     });
 
+    test("what a caller does to a copy it got back, or to the time it passed, changes neither the stored copy nor its source", async ({ repo }) => {
+      const source = anImage({ exifs: { camera: { make: "X" } }, gpsExifs: [1, 2], crop: { x: 1, y: 2, w: 3, h: 4 } });
+      await right(repo.insert(source));
+      const s = spec();
+      const copy = await right(repo.duplicate(T, source.id, { kind: "tenant" }, s));
+      const stored = structuredClone(copy);
+      s.createdAt.setTime(0);
+      ((copy.exifs["camera"] as { [k: string]: unknown })["make"] = "changed");
+      (copy.gpsExifs as unknown as number[])[0] = 9;
+      (copy.crop as { x: number }).x = 9;
+      (copy.blob as { bytes: number }).bytes = 1;
+      copy.updatedAt.setTime(0);
+      expect(await right(repo.findById(T, copy.id))).toStrictEqual(stored);
+      expect(await right(repo.findById(T, source.id))).toStrictEqual(source);
+    });
+
     test("refuses outside the scope, in another tenant, or without a source, writing nothing", async ({ repo }) => {
       const source = anImage();
       await right(repo.insert(source));
