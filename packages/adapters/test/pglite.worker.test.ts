@@ -339,6 +339,50 @@ describe("PGlite worker lifecycle", () => {
     }
   });
 
+  it("a new data dir is made by a worker of its own, which is gone before the client's worker opens it", { timeout: 60_000 }, async () => {
+    const root = await mkdtemp(join(tmpdir(), "image-api-pglite-worker-"));
+    const clients: SqlClient[] = [];
+    const open = async (dataDir?: string) => {
+      const client = await createPgliteClient(dataDir === undefined ? {} : { dataDir });
+      clients.push(client);
+      return { client, threadId: pgliteWorkerOf(client)!.threadId };
+    };
+    try {
+      const before = await open();
+      const fresh = await open(join(root, "db"));
+      await fresh.client.exec("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7);");
+      await fresh.client.close();
+      const again = await open(join(root, "db"));
+      // Thread ids count up through the process, so they count the threads each open started (run
+      // from source, a worker's module loader has one of its own): a new dir's open, twice an old one's.
+      const perOpen = again.threadId - fresh.threadId;
+      expect(perOpen).toBeGreaterThan(0);
+      expect(fresh.threadId - before.threadId).toBe(2 * perOpen);
+      expect((await again.client.query<{ n: number }>("SELECT n FROM kept")).rows).toEqual([{ n: 7 }]);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("runs with a 32 MB buffer pool, in memory, durable or not, on either thread", { timeout: 60_000 }, async () => {
+    const root = await mkdtemp(join(tmpdir(), "image-api-pglite-worker-"));
+    try {
+      for (const options of [{}, { dataDir: join(root, "durable") }, { dataDir: join(root, "relaxed"), durable: false }]) {
+        for (const thread of ["worker", "main"] as const) {
+          const client = await createPgliteClient({ ...options, thread });
+          try {
+            expect((await client.query<{ shared_buffers: string }>("SHOW shared_buffers")).rows).toEqual([{ shared_buffers: "32MB" }]);
+          } finally {
+            await client.close();
+          }
+        }
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it("an open client does not hold the process open", { timeout: 60_000 }, async () => {
     const script = `
       import { createPgliteClient } from ${JSON.stringify(CLIENT_MODULE)};

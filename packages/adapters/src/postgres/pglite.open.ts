@@ -241,9 +241,17 @@ class DurableNodeFS extends NodeFS {
   }
 }
 
-/** PGlite's own start parameters, but with fsync on (it passes -F) and the WAL synced by fdatasync. */
+/**
+ * PGlite's own start parameters with a smaller buffer pool: it reads its files through the OS, whose
+ * page cache holds them already, and every buffer touched stays in the WebAssembly memory, which never
+ * shrinks (PGlite's 160 MB took the process from ~480 to ~570 MB under the duplicate load, for the
+ * same throughput).
+ */
+const startParams = (): string[] => [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"];
+
+/** Those, but with fsync on (PGlite passes -F) and the WAL synced by fdatasync. */
 const durableStartParams = (): string[] => [
-  ...PGlite.defaultStartParams.filter((param) => param !== "-F"),
+  ...startParams().filter((param) => param !== "-F"),
   "-c",
   "fsync=on",
   "-c",
@@ -321,9 +329,9 @@ export const openPglite = async (options: PgliteOpenOptions): Promise<OpenedPgli
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const db =
     options.dataDir === undefined
-      ? await PGlite.create({})
+      ? await PGlite.create({ startParams: startParams() })
       : options.durable === false
-        ? await PGlite.create({ dataDir: options.dataDir })
+        ? await PGlite.create({ dataDir: options.dataDir, startParams: startParams() })
         : await openDurable(options.dataDir);
   // A failed checkpoint is retried at the next tick; it never holds the process open.
   const checkpoints = options.checkpointIntervalMs

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { openPglite, toSqlResult, type PgliteOpenOptions } from "./pglite.open.js";
@@ -179,4 +181,15 @@ const inWorker = async (options: PgliteOpenOptions): Promise<SqlClient> => {
  * transactions, so transactions never interleave and the repository's row locks are simply uncontended.
  */
 export const createPgliteClient = (options: PgliteClientOptions = {}): Promise<SqlClient> =>
-  options.thread === "main" ? onThisThread(options) : inWorker(options);
+  options.thread === "main" ? onThisThread(options) : inFreshWorker(options);
+
+/**
+ * A new data dir is made by initdb inside PGlite, whose WebAssembly memory grows to several hundred MB
+ * doing it and never shrinks while the instance lives (the process stayed near 800 MB for good). So a
+ * first worker makes the database and goes, and the client's own worker opens it as a restart would
+ * (near 280 MB). The cost is one more open, a few hundred ms, on the first start only.
+ */
+const inFreshWorker = async (options: PgliteOpenOptions): Promise<SqlClient> => {
+  if (options.dataDir !== undefined && !existsSync(join(options.dataDir, "PG_VERSION"))) await (await inWorker(options)).close();
+  return inWorker(options);
+};
