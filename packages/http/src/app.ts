@@ -115,9 +115,9 @@ export const createApp = (deps: AppDeps, options: AppOptions = {}): Express => {
   const api = express.Router();
   api.use(parseBody(express.urlencoded({ extended: true, limit: BODY_LIMIT, parameterLimit: 1_100 }), express.json({ limit: BODY_LIMIT })));
   api.use(authenticate(deps.tokens, deps.clock));
-  api.use("/images", imagesRouter(deps));
-  api.use("/albums", albumsRouter(deps));
-  api.use("/search", searchRouter(deps));
+  imagesRouter(deps, api, "/images");
+  albumsRouter(deps, api, "/albums");
+  searchRouter(deps, api, "/search");
   app.use("/api/v1", api);
   app.use("/livez", health.livez);
   app.use("/readyz", health.readyz);

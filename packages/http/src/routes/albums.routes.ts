@@ -23,7 +23,7 @@ import { bodyObject, failIfAny, nestFields, optionalNumber, optionalText } from 
 import { readMultipart, type MultipartForm } from "../parse/multipart.js";
 import { presentImage } from "../present/image.presenter.js";
 import { sendJson } from "../send.js";
-import { handle } from "./run.js";
+import { handle, under } from "./run.js";
 import { jsonAnswer, write } from "./write.js";
 
 const albumOf = (req: Request): string => String(req.params.album_id);
@@ -144,13 +144,12 @@ export const linkHeader = (
   return links.join(", ");
 };
 
-export const albumsRouter = (deps: AppDeps): Router => {
-  const router = Router();
+export const albumsRouter = (deps: AppDeps, router: Router = Router(), at = ""): Router => {
   const answerImage = (image: Image) => presentImage(image, deps.signer, deps.clock.now()).then((body) => jsonAnswer(body));
 
   const externalUploads = deps.externalUploads;
   router.post(
-    "/:album_id/images",
+    under(at, "/:album_id/images"),
     write(
       deps,
       (caller, req, guard) =>
@@ -177,7 +176,7 @@ export const albumsRouter = (deps: AppDeps): Router => {
   );
 
   router.get(
-    "/:album_id/images",
+    under(at, "/:album_id/images"),
     handle(
       (caller, req) => {
         const page = pagingParam(req.query, "page", 1);

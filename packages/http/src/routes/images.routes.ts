@@ -23,7 +23,7 @@ import { bodyObject, failIfAny, optionalNumber, optionalText } from "../parse/fi
 import { presentEmbed } from "../present/embed.presenter.js";
 import { presentImage } from "../present/image.presenter.js";
 import { sendJson } from "../send.js";
-import { handle } from "./run.js";
+import { handle, under } from "./run.js";
 import { jsonAnswer, NO_CONTENT, write } from "./write.js";
 
 const CROP_FIELDS = ["crop_x", "crop_y", "crop_w", "crop_h"] as const;
@@ -74,15 +74,14 @@ export const parseMoves = (raw: unknown): E.Either<Invalid, MoveOperations> => {
   return ok ? E.right(v as MoveOperations) : E.left(invalidField("move_operations", "must map image ids to album ids"));
 };
 
-export const imagesRouter = (deps: AppDeps): Router => {
-  const router = Router();
+export const imagesRouter = (deps: AppDeps, router: Router = Router(), at = ""): Router => {
   const present = (res: Parameters<typeof sendJson>[0], image: Parameters<typeof presentImage>[0]) =>
     presentImage(image, deps.signer, deps.clock.now()).then((body) => sendJson(res, 200, body));
 
   const answerImage = (image: Image) => presentImage(image, deps.signer, deps.clock.now()).then((body) => jsonAnswer(body));
 
   router.post(
-    "/:id/duplicate",
+    under(at, "/:id/duplicate"),
     write(
       deps,
       (caller, req, guard) =>
@@ -99,7 +98,7 @@ export const imagesRouter = (deps: AppDeps): Router => {
   );
 
   router.delete(
-    "/",
+    under(at, "/"),
     write(
       deps,
       (caller, req, guard) =>
@@ -112,7 +111,7 @@ export const imagesRouter = (deps: AppDeps): Router => {
   );
 
   router.post(
-    "/move",
+    under(at, "/move"),
     write(
       deps,
       (caller, req, guard) =>
@@ -125,7 +124,7 @@ export const imagesRouter = (deps: AppDeps): Router => {
   );
 
   router.get(
-    "/:id",
+    under(at, "/:id"),
     handle(
       (caller, req) => getImage(deps)(caller, idOf(req)),
       async (res, { image, abilities }) => {
@@ -138,7 +137,7 @@ export const imagesRouter = (deps: AppDeps): Router => {
   );
 
   router.get(
-    "/:id/embed",
+    under(at, "/:id/embed"),
     handle(
       (caller, req) => embedImage(deps)(caller, idOf(req)),
       async (res, embed) => sendJson(res, 200, await presentEmbed(embed, deps.signer, deps.clock.now())),
@@ -146,7 +145,7 @@ export const imagesRouter = (deps: AppDeps): Router => {
   );
 
   router.get(
-    "/:id/user",
+    under(at, "/:id/user"),
     handle(
       (caller, req) => getImageUser(deps)(caller, idOf(req)),
       // The family answers `{}` when it does not know.
@@ -162,11 +161,11 @@ export const imagesRouter = (deps: AppDeps): Router => {
       ),
     present,
   );
-  router.put("/:id", update);
-  router.patch("/:id", update);
+  router.put(under(at, "/:id"), update);
+  router.patch(under(at, "/:id"), update);
 
   router.delete(
-    "/:id",
+    under(at, "/:id"),
     write(
       deps,
       (caller, req, guard) => guard(req.body, (record) => deleteImage(deps)(caller, idOf(req), record?.(NO_CONTENT))),

@@ -6,7 +6,7 @@ import type { AppDeps } from "../deps.js";
 import { presentImage } from "../present/image.presenter.js";
 import { sendJson } from "../send.js";
 import { linkHeader, pagingParam } from "./albums.routes.js";
-import { handle } from "./run.js";
+import { handle, under } from "./run.js";
 
 /** One plain string from the query, or undefined; a repeated or bracketed parameter is an error. */
 const textParam = (query: Record<string, unknown>, name: string): string | undefined | null => {
@@ -16,10 +16,9 @@ const textParam = (query: Record<string, unknown>, name: string): string | undef
 };
 
 /** `GET /api/v1/search?q=…[&version=2][&page=&per_page=]`: like the album listing, across the albums the token covers. */
-export const searchRouter = (deps: AppDeps): Router => {
-  const router = Router();
+export const searchRouter = (deps: AppDeps, router: Router = Router(), at = ""): Router => {
   router.get(
-    "/",
+    under(at, "/"),
     handle(
       (caller, req) => {
         const query = req.query as Record<string, unknown>;
