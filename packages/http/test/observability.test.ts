@@ -39,6 +39,12 @@ describe("request log", () => {
     const [dup, media, refused] = requestLines();
     expect(dup).toMatchObject({ level: 30, req_id: "req-abc-123", method: "POST", route: "/api/v1/images/:id/duplicate", status: 200, user_id: "4ed6737b-fdec-499a-a1e2-92a027c079f6" });
     expect(dup!["duration_ms"]).toBeGreaterThan(0);
+    // The time of the line, ISO 8601 in UTC to the millisecond, of now.
+    for (const line of [dup, media, refused]) {
+      expect(line!["time"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Math.abs(Date.parse(line!["time"] as string) - Date.now())).toBeLessThan(60_000);
+    }
+    expect(Date.parse(refused!["time"] as string)).toBeGreaterThanOrEqual(Date.parse(dup!["time"] as string));
     expect(dup!["bytes_out"]).toBe(Number(r.headers["content-length"]));
     expect(media).toMatchObject({ method: "GET", route: "/media/*path", status: 200 });
     expect(media!["bytes_out"]).toBe(thumb.body.length);

@@ -31,7 +31,7 @@ export const isSearchToken = (claims: Claims): claims is Claims & { readonly q: 
 export const TOKEN_TTL_SECONDS = 4 * 60 * 60;
 
 /** The claims of the `X-token` sent back: fresh `iat`, `exp` four hours on but never sooner than the caller's. */
-export const refreshClaims = (claims: Claims, now: Date): Claims => {
-  const iat = Math.floor(now.getTime() / 1000);
-  return { ...claims, iat, exp: Math.max(claims.exp, iat + TOKEN_TTL_SECONDS) };
-};
+export const refreshClaims = (claims: Claims, now: Date): Claims => ({ ...claims, iat: Math.floor(now.getTime() / 1000), exp: refreshedExp(claims, now) });
+
+/** The `exp` refreshClaims gives, without making the claims. */
+export const refreshedExp = (claims: Pick<Claims, "exp">, now: Date): number => Math.max(claims.exp, Math.floor(now.getTime() / 1000) + TOKEN_TTL_SECONDS);

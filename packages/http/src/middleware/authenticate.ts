@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from "express";
-import { refreshClaims, type Claims, type Clock, type TokenIssuer } from "@image-api/core";
+import { refreshClaims, refreshedExp, type Claims, type Clock, type TokenIssuer } from "@image-api/core";
 import { sendError } from "../send.js";
 import { httpError } from "../errors/error.mapper.js";
 
@@ -73,10 +73,11 @@ export const authenticate =
       return;
     }
     const claims = verified.right;
-    const fresh = refreshClaims(claims, clock.now());
-    const reused = cache.reuse(raw, fresh.exp);
+    const now = clock.now();
+    const reused = cache.reuse(raw, refreshedExp(claims, now));
     if (reused !== undefined) res.setHeader("X-token", reused);
     else {
+      const fresh = refreshClaims(claims, now);
       const refreshed = await tokens.issue(fresh)();
       if (refreshed._tag === "Right") {
         res.setHeader("X-token", refreshed.right);
