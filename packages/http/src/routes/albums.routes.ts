@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from "express";
+import type { Request, Response, Router } from "express";
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
@@ -144,7 +144,8 @@ export const linkHeader = (
   return links.join(", ");
 };
 
-export const albumsRouter = (deps: AppDeps, router: Router = Router(), at = ""): Router => {
+/** Registers the albums routes on `router`, under `at`. */
+export const albumsRouter = (deps: AppDeps, router: Router, at: string): Router => {
   const answerImage = (image: Image) => presentImage(image, deps.signer, deps.clock.now()).then((body) => jsonAnswer(body));
 
   const externalUploads = deps.externalUploads;

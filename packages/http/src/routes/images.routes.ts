@@ -1,4 +1,4 @@
-import { Router, type Request } from "express";
+import type { Request, Router } from "express";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import {
@@ -74,7 +74,8 @@ export const parseMoves = (raw: unknown): E.Either<Invalid, MoveOperations> => {
   return ok ? E.right(v as MoveOperations) : E.left(invalidField("move_operations", "must map image ids to album ids"));
 };
 
-export const imagesRouter = (deps: AppDeps, router: Router = Router(), at = ""): Router => {
+/** Registers the images routes on `router`, under `at`. */
+export const imagesRouter = (deps: AppDeps, router: Router, at: string): Router => {
   const present = (res: Parameters<typeof sendJson>[0], image: Parameters<typeof presentImage>[0]) =>
     presentImage(image, deps.signer, deps.clock.now()).then((body) => sendJson(res, 200, body));
 

@@ -7,7 +7,7 @@ import { sendDomainError } from "../send.js";
  * A route's path under `at`, the prefix its routes are registered with. The API's routes share one
  * router instead of one each: Express walks every router a request passes through afresh.
  */
-export const under = (at: string, path: string): string => (at !== "" && path === "/" ? at : `${at}${path}`);
+export const under = (at: string, path: string): string => (path === "/" ? at : `${at}${path}`);
 
 /** Runs a command for an authenticated request: Left → mapped error, Right → `ok`. */
 export const handle =

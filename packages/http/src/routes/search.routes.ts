@@ -1,4 +1,4 @@
-import { Router, type Response } from "express";
+import type { Response, Router } from "express";
 import { pipe } from "fp-ts/lib/function.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { DEFAULT_PER_PAGE, invalidField, searchImages } from "@image-api/core";
@@ -15,8 +15,8 @@ const textParam = (query: Record<string, unknown>, name: string): string | undef
   return v === undefined || typeof v === "string" ? v : null;
 };
 
-/** `GET /api/v1/search?q=…[&version=2][&page=&per_page=]`: like the album listing, across the albums the token covers. */
-export const searchRouter = (deps: AppDeps, router: Router = Router(), at = ""): Router => {
+/** `GET /api/v1/search?q=…[&version=2][&page=&per_page=]`, registered on `router` at `at`: like the album listing, across the albums the token covers. */
+export const searchRouter = (deps: AppDeps, router: Router, at: string): Router => {
   router.get(
     under(at, "/"),
     handle(
