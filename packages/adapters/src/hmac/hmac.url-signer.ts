@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { BlobKey, forbidden, parseRenditionName, renditionName, VARIANTS, type DeliveryTarget, type Forbidden, type UrlSigner, type Variant } from "@image-api/core";
 import * as E from "fp-ts/lib/Either.js";
 import * as T from "fp-ts/lib/Task.js";
+import { remember } from "../shared/remembered.js";
 
 export interface HmacUrlSignerOptions {
   /** Origin (and optional path prefix) the URLs point at, e.g. `https://media.example.org`. */
@@ -86,14 +87,9 @@ export const hmacUrlSigner = (options: HmacUrlSignerOptions): UrlSigner => {
   const sign = (target: DeliveryTarget, now: Date): T.Task<string> => {
     const exp = Math.ceil((Math.floor(now.getTime() / 1000) + ttlSeconds) / windowSeconds) * windowSeconds;
     const signed = `${mediaPath(target)}?exp=${exp}`;
-    let url = signedUrls.get(signed);
-    if (url === undefined) {
-      url = `${origin}${signed}&sig=${createHmac("sha256", keys[0]!).update(signed, "utf8").digest("base64url")}`;
-      if (rememberSigned > 0) {
-        signedUrls.set(signed, url);
-        if (signedUrls.size > rememberSigned) signedUrls.delete(signedUrls.keys().next().value!);
-      }
-    }
+    const url =
+      signedUrls.get(signed) ??
+      remember(signedUrls, signed, `${origin}${signed}&sig=${createHmac("sha256", keys[0]!).update(signed, "utf8").digest("base64url")}`, rememberSigned);
     return T.of(url);
   };
 

@@ -3,6 +3,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { decodeBase64url, decodeHeaderSegment, decodeJsonSegment, signedByOneOf, signHs256, splitCompactJws } from "./hs256.js";
 import { keyring, type TokenSecrets } from "./keyring.js";
+import { remember } from "../shared/remembered.js";
 
 export interface HmacTokenIssuerOptions extends TokenSecrets {
   /** Accepted clock skew between the token's issuer and this host, in seconds (30 by default). */
@@ -81,13 +82,10 @@ export const hmacTokenIssuer = ({ clockToleranceSeconds = 30, now = () => new Da
     const known = verified.get(token);
     if (known !== undefined) return inTime(known);
     const result = decode(token);
-    if (E.isRight(result) && rememberVerified > 0 && token.length <= REMEMBERED_MAX_CHARS) {
-      const claims = deepFreeze(result.right);
-      verified.set(token, { claims, exp: claims.exp, nbf: claims.nbf, iat: claims.iat });
-      if (verified.size > rememberVerified) verified.delete(verified.keys().next().value!);
-      return E.right(claims);
-    }
-    return result;
+    if (E.isLeft(result) || rememberVerified === 0 || token.length > REMEMBERED_MAX_CHARS) return result;
+    const claims = deepFreeze(result.right);
+    remember(verified, token, { claims, exp: claims.exp, nbf: claims.nbf, iat: claims.iat }, rememberVerified);
+    return E.right(claims);
   };
 
   const decode = (token: string): E.Either<Unauthenticated, Claims> => {

@@ -87,13 +87,12 @@ const newestFirst = (a: Positioned, b: Positioned): number =>
 export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = new Map()): ImageRepository => {
   const images = new Map<ImageId, Image>();
   const blobs = new Map<BlobKey, StoredBlob>();
-  const clone = copyImage;
 
   return {
     findById: (tenant, id) =>
       atomically(() => {
         const image = images.get(id);
-        return image && image.tenant === tenant ? E.right(clone(image)) : E.left(imageNotFound(id));
+        return image && image.tenant === tenant ? E.right(copyImage(image)) : E.left(imageNotFound(id));
       }),
 
     listByAlbum: (tenant, albumId, { offset, limit, after, before }) =>
@@ -104,7 +103,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         // From `before`, the page is the images nearest to it: counted back from the end.
         const end = before ? Math.max(0, between.length - start) : start + page(limit);
         const items = between.slice(before ? Math.max(0, end - page(limit)) : start, end);
-        return E.right({ items: items.map(clone), total: inAlbum.length });
+        return E.right({ items: items.map(copyImage), total: inAlbum.length });
       }),
 
     search: (tenant, scope, query, options, { offset, limit }) =>
@@ -112,7 +111,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         const matches = searchMatcher(query, options);
         const found = [...images.values()].filter((i) => i.tenant === tenant && inScope(scope, i.albumId) && matches(i)).sort(newestFirst);
         const start = page(offset);
-        return E.right({ items: found.slice(start, start + page(limit)).map(clone), total: found.length });
+        return E.right({ items: found.slice(start, start + page(limit)).map(copyImage), total: found.length });
       }),
 
     insert: (image, completion) =>
@@ -122,7 +121,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         if (images.has(image.id) || (existing && !reserved))
           return E.left(conflict(`image ${image.id} or blob ${image.blob.key} already exists`));
         blobs.set(image.blob.key, { blob: structuredClone(image.blob), refs: 1, reservedAt: null });
-        images.set(image.id, clone(image));
+        images.set(image.id, copyImage(image));
         completeIn(idempotency, completion);
         return E.right(undefined);
       }),
@@ -143,7 +142,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         if (!blob) throw new Error(`blob ${source.blob.key} of image ${sourceId} is missing`);
         blob.refs += 1;
         // The copy points at the source's blob, whatever the caller put in `copy.blob`.
-        images.set(copy.id, clone({ ...copy, blob: source.blob }));
+        images.set(copy.id, copyImage({ ...copy, blob: source.blob }));
         completeIn(idempotency, completion);
         return E.right(undefined);
       }),
@@ -158,7 +157,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         const copy = duplicateOf(source, id, new Date(createdAt.getTime()), createdBy);
         blobs.get(source.blob.key)!.refs += 1;
         images.set(id, copy);
-        return E.right(clone(copy));
+        return E.right(copyImage(copy));
       }),
 
     update: (image, expectedVersion) =>
@@ -167,7 +166,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         if (!current || current.tenant !== image.tenant) return E.left(imageNotFound(image.id));
         if (current.version !== expectedVersion)
           return E.left(conflict(`image ${image.id} was modified concurrently (expected version ${expectedVersion})`));
-        const next: Image = clone({
+        const next: Image = copyImage({
           ...current,
           title: image.title,
           description: image.description,
@@ -177,7 +176,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
           version: current.version + 1,
         });
         images.set(next.id, next);
-        return E.right(clone(next));
+        return E.right(copyImage(next));
       }),
 
     remove: (tenant, id, completion) =>
@@ -189,7 +188,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         if (!blob) throw new Error(`blob ${image.blob.key} of image ${id} is missing`);
         blob.refs -= 1;
         completeIn(idempotency, completion);
-        return E.right({ image: clone(image), orphanedBlob: blob.refs === 0 ? image.blob.key : null });
+        return E.right({ image: copyImage(image), orphanedBlob: blob.refs === 0 ? image.blob.key : null });
       }),
 
     removeAll: (tenant, ids, scope, completion) =>
@@ -206,7 +205,7 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
           const blob = blobs.get(image.blob.key);
           if (!blob) throw new Error(`blob ${image.blob.key} of image ${image.id} is missing`);
           blob.refs -= 1;
-          removals.push({ image: clone(image), orphanedBlob: blob.refs === 0 ? image.blob.key : null });
+          removals.push({ image: copyImage(image), orphanedBlob: blob.refs === 0 ? image.blob.key : null });
         }
         completeIn(idempotency, completion?.(removals));
         return E.right(removals);
@@ -220,10 +219,10 @@ export const memoryImageRepository = (idempotency: MemoryIdempotencyRecords = ne
         });
         const outside = found.find(({ image }) => !inScope(from, image.albumId));
         if (outside) return E.left(forbidden(`token lacks image_delete on album ${outside.image.albumId}`));
-        const moved = found.map(({ image, to }) => clone({ ...inAlbum(image, to), updatedAt: at, version: image.version + 1 }));
+        const moved = found.map(({ image, to }) => copyImage({ ...inAlbum(image, to), updatedAt: at, version: image.version + 1 }));
         for (const image of moved) images.set(image.id, image);
         completeIn(idempotency, completion?.(moved));
-        return E.right(moved.map(clone));
+        return E.right(moved.map(copyImage));
       }),
 
     abandonBlob: (blob) =>
