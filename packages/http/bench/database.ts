@@ -134,7 +134,7 @@ export const runPgbench = (url: string, scriptFile: string, clients: number, sec
   args.push("-h", u.hostname, "-p", u.port || "5432", "-U", decodeURIComponent(u.username || "postgres"), u.pathname.slice(1));
   return new Promise((resolve, reject) => {
     // Planned as the service's pool plans them (see createPgPoolClient), so both run the same plans.
-    const env = { ...process.env, PGOPTIONS: "-c plan_cache_mode=force_custom_plan", ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}) };
+    const env = { ...process.env, PGOPTIONS: "-c plan_cache_mode=auto", ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}) };
     const child = spawn("pgbench", args, { env });
     let output = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));

@@ -111,7 +111,7 @@ export const renderMarkdown = (r: BenchResults): string => {
   out.push("");
   out.push(
     `Every server is a process of its own; autocannon runs in the benchmark's process. ${s.connections} connections, ${s.seconds} s per run, the cases alternated ${s.rounds}× and the medians kept; ` +
-      `the duplicates copy one hot 48×48 PNG. pgbench: ${s.connections} clients, 2 threads, \`-M prepared\`, custom plans (\`plan_cache_mode=force_custom_plan\`, as the service's pool). Servers log at ${s.logLevel ?? "their default level (info)"}, to /dev/null. ` +
+      `the duplicates copy one hot 48×48 PNG. pgbench: ${s.connections} clients, 2 threads, \`-M prepared\`, generic plans allowed (\`plan_cache_mode=auto\`, as the service's pool). Servers log at ${s.logLevel ?? "their default level (info)"}, to /dev/null. ` +
       `Absolute figures move with the machine's load: read the ratios. The whole run took ${f(r.seconds / 60, 1)} min.`,
   );
   if (r.partial) out.push("", `A partial run${r.settings["quick"] ? " (BENCH_QUICK=1)" : ""}: ${r.selected.join(", ")}.`);

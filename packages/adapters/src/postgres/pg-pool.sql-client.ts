@@ -21,6 +21,14 @@ export interface PgPoolClientOptions {
    * query reports its own failure, so by default they are ignored rather than crashing the process.
    */
   readonly onIdleError?: (error: Error) => void;
+  /**
+   * How old a connection's cached plans may grow before they are made again; default 5000 ms. A generic
+   * plan is made once, on the tables as they were then: made while `images` held a few rows it scans the
+   * table whole, and would go on doing so as the table grows, until an ANALYZE happens to invalidate it.
+   */
+  readonly replanAfterMillis?: number;
+  /** The clock that ages plans; tests move it. */
+  readonly now?: () => number;
 }
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -52,15 +60,31 @@ export const createPgPoolClient = (options: PgPoolClientOptions): SqlClient => {
     connectionString: options.connectionString,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
-    // Every statement is planned with its values. A cached generic plan is made once, on the table as it
-    // was then: prepared on a few rows it scans `images` whole, and keeps doing so as the table grows
-    // until an ANALYZE invalidates it. Named statements still save the parse on each call.
-    options: ["-c plan_cache_mode=force_custom_plan", ...(options.schema ? [`-c search_path=${options.schema}`] : [])].join(" "),
+    // Postgres's default: a named statement (only the duplicate is one) and a foreign key's check get a
+    // cached generic plan after five custom ones when that plan costs no more, which saves planning them
+    // on every call. Unnamed statements are planned with their values each time.
+    options: ["-c plan_cache_mode=auto", ...(options.schema ? [`-c search_path=${options.schema}`] : [])].join(" "),
   });
   pool.on("error", options.onIdleError ?? (() => undefined));
   let closed: Promise<void> | undefined;
 
   const queryTimeout = options.queryTimeoutMillis ?? 5000;
+
+  // Bounds the age of the generic plans (see replanAfterMillis): DISCARD PLANS keeps the prepared
+  // statements and makes each plan again, on the tables as they are, at its next use. Sent on checkout,
+  // so pg queues it ahead of the caller's statement: one extra round trip per connection per interval.
+  const replanAfter = options.replanAfterMillis ?? 5000;
+  const now = options.now ?? Date.now;
+  const discard: pg.QueryConfig & { query_timeout: number } = { text: "DISCARD PLANS", query_timeout: queryTimeout };
+  const plannedAt = new WeakMap<pg.PoolClient, number>();
+  pool.on("acquire", (client) => {
+    const at = now();
+    const planned = plannedAt.get(client);
+    if (planned !== undefined && at - planned < replanAfter) return;
+    plannedAt.set(client, at);
+    // A new connection has no plans yet. On a broken one the caller's own statement reports the failure.
+    if (planned !== undefined) client.query(discard).catch(() => undefined);
+  });
 
   return {
     ...executor(pool, queryTimeout),

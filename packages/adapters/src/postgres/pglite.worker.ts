@@ -95,7 +95,8 @@ const handle = async (db: PGlite, named: Named, close: () => Promise<void>, requ
 // The client sends nothing before the answer to the opening (id 0).
 openPglite(workerData as PgliteOpenOptions)
   .then(async ({ db, close }) => {
-    // Named statements are planned with each call's values, as on the pg pool (a no-op for unnamed ones).
+    // Named statements are planned with each call's values (a no-op for unnamed ones). Unlike the pg pool's
+    // generic plans this measured no faster here, where the worker's time goes to the commits.
     try {
       await db.exec("SET plan_cache_mode = force_custom_plan");
     } catch (e) {
