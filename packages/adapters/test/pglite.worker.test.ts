@@ -251,6 +251,67 @@ describe("PGlite in a worker thread", () => {
     expect(order).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
   });
 
+  describe("statements sent together share a commit", () => {
+    beforeAll(async () => {
+      await worker.exec("CREATE TABLE grouped (k int PRIMARY KEY)");
+    });
+    const txid = "txid_current()::text AS x";
+
+    it("while the database is busy, the statements that come meanwhile run in one transaction", async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => worker.query<{ k: number; x: string }>(`INSERT INTO grouped VALUES ($1) RETURNING k, ${txid}`, [i])));
+      expect(results.map((r) => r.rows[0]!.k)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      // The first runs at once, alone; the others came while it ran.
+      expect(new Set(results.map((r) => r.rows[0]!.x)).size).toBeLessThan(20);
+      expect((await worker.query<{ n: number }>("SELECT count(*)::int AS n FROM grouped WHERE k < 20")).rows).toEqual([{ n: 20 }]);
+    });
+
+    it("each answer is the statement's own at its turn: a read sees the writes sent before it, not those after", async () => {
+      const [, , seen] = await Promise.all([
+        worker.query("SELECT 1"),
+        worker.query("INSERT INTO grouped VALUES (40)"),
+        worker.query<{ n: number }>("SELECT count(*)::int AS n FROM grouped WHERE k >= 40"),
+        worker.query("INSERT INTO grouped VALUES (41)"),
+      ]);
+      expect(seen.rows).toEqual([{ n: 1 }]);
+    });
+
+    it("one that fails fails alone, with the database's error; the others are kept, once each", async () => {
+      const keys = [30, 31, 32, 31, 33, 34];
+      const answers = await Promise.all(
+        keys.map((k) =>
+          worker.query<{ k: number }>("INSERT INTO grouped VALUES ($1) RETURNING k", [k]).then(
+            (r) => r.rows,
+            (e: unknown) => fieldsOf(e),
+          ),
+        ),
+      );
+      expect(answers[3]).toMatchObject({ code: "23505", constraint: "grouped_pkey", detail: "Key (k)=(31) already exists." });
+      expect(answers.filter((_, i) => i !== 3)).toEqual([30, 31, 32, 33, 34].map((k) => [{ k }]));
+      const { rows } = await worker.query<{ k: number }>("SELECT k FROM grouped WHERE k BETWEEN 30 AND 39 ORDER BY k");
+      expect(rows.map((r) => r.k)).toEqual([30, 31, 32, 33, 34]);
+    });
+
+    it("a statement that cannot run in a transaction block still runs, and so do those sent with it", async () => {
+      const answers = await Promise.all([
+        worker.query("SELECT 1"),
+        worker.query("INSERT INTO grouped VALUES (50)"),
+        worker.query("VACUUM grouped"),
+        worker.query("INSERT INTO grouped VALUES (51)"),
+      ]);
+      expect(answers.map((a) => a.rowCount)).toEqual([1, 1, 0, 1]);
+      expect((await worker.query<{ n: number }>("SELECT count(*)::int AS n FROM grouped WHERE k IN (50, 51)")).rows).toEqual([{ n: 2 }]);
+    });
+
+    it("a transaction that has run for a few milliseconds takes no more statements: they commit in the next one", async () => {
+      const [, slow, ...after] = await Promise.all([
+        worker.query("SELECT 1"),
+        worker.query<{ x: string }>(`SELECT ${txid}, pg_sleep(0.02)::text`),
+        ...[1, 2, 3].map(() => worker.query<{ x: string }>(`SELECT ${txid}`)),
+      ]);
+      for (const a of after) expect(a.rows[0]!.x).not.toBe(slow!.rows[0]!.x);
+    });
+  });
+
   it("does its work on another thread: the main thread's timers keep firing during a long statement", async () => {
     const gaps: number[] = [];
     let last = performance.now();
@@ -326,6 +387,26 @@ describe("PGlite worker lifecycle", () => {
     });
     await expect(transaction).rejects.toThrow(/embedded database worker stopped/);
     await client.close();
+  });
+
+  it("every statement of a group that was answered is on disk when the worker dies", { timeout: 60_000 }, async () => {
+    const root = await mkdtemp(join(tmpdir(), "image-api-pglite-worker-"));
+    try {
+      const dataDir = join(root, "db");
+      const client = await createPgliteClient({ dataDir });
+      await client.exec("CREATE TABLE kept (k int PRIMARY KEY)");
+      await Promise.all(Array.from({ length: 40 }, (_, k) => client.query("INSERT INTO kept VALUES ($1)", [k])));
+      await pgliteWorkerOf(client)!.terminate();
+      await client.close();
+      const again = await createPgliteClient({ dataDir });
+      try {
+        expect((await again.query<{ n: number }>("SELECT count(*)::int AS n FROM kept")).rows).toEqual([{ n: 40 }]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it("a data dir that cannot be opened rejects createPgliteClient", async () => {
