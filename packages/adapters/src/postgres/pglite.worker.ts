@@ -3,7 +3,7 @@
  * (see pglite.protocol.ts). PGlite's own queue orders the work exactly as it does on the main thread:
  * a plain statement waits for an open transaction, a transaction for the statements before it.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { openPglite, toSqlResult, type PgliteOpenOptions } from "./pglite.open.js";
 import { namedStatements } from "./pglite.prepared.js";
@@ -109,7 +109,7 @@ const GROUP_BUDGET_MS = 4;
  * Postgres has nothing of the kind for a single connection (commit_delay waits for other backends).
  * Transactions and scripts are not grouped: they keep their place in PGlite's queue.
  */
-const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>): ((request: Query) => void) => {
+const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>, takeArrived: () => void): ((request: Query) => void) => {
   const waiting: Query[] = [];
   let draining = false;
 
@@ -138,9 +138,9 @@ const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>): ((re
     do {
       const batch = waiting.splice(0);
       await (batch.length === 1 ? handle(db, named, close, batch[0]!) : together(batch));
-      // A statement runs and is answered within microtasks: only a turn of the event loop lets in the
-      // messages that came meanwhile.
-      await new Promise((resolve) => setImmediate(resolve));
+      // A statement runs and is answered within microtasks, before the event loop would hand over the
+      // messages that came meanwhile: they are taken now, in order.
+      takeArrived();
     } while (waiting.length > 0);
     draining = false;
   };
@@ -165,8 +165,11 @@ openPglite(workerData as PgliteOpenOptions)
       throw e;
     }
     const named = namedStatements(db);
-    const grouped = groupCommit(db, named, close);
-    port.on("message", (request: Request) => void (request.op === "query" && request.tx === 0 ? grouped(request) : handle(db, named, close, request)));
+    const dispatch = (request: Request): void => void (request.op === "query" && request.tx === 0 ? grouped(request) : handle(db, named, close, request));
+    const grouped = groupCommit(db, named, close, () => {
+      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) dispatch(m.message as Request);
+    });
+    port.on("message", dispatch);
     post({ id: 0 });
   })
   .catch((e: unknown) => fail(0, e));
