@@ -302,6 +302,18 @@ describe("PGlite in a worker thread", () => {
       expect((await worker.query<{ n: number }>("SELECT count(*)::int AS n FROM grouped WHERE k IN (50, 51)")).rows).toEqual([{ n: 2 }]);
     });
 
+    it("a transaction or a script sent after statements still waiting runs after them", async () => {
+      // The first keeps the database busy, so the next ones wait to be grouped when the others come.
+      const busy = worker.query("SELECT pg_sleep(0.05)");
+      const inserts = [worker.query("INSERT INTO grouped VALUES (60)"), worker.query("INSERT INTO grouped VALUES (61)")];
+      const seen = worker.transaction(async (tx) => (await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM grouped WHERE k IN (60, 61, 62)")).rows[0]!.n);
+      const script = worker.exec("INSERT INTO grouped VALUES (62)");
+      const after = worker.query<{ n: number }>("SELECT count(*)::int AS n FROM grouped WHERE k IN (60, 61, 62)");
+      await Promise.all([busy, ...inserts, script]);
+      expect(await seen).toBe(2);
+      expect((await after).rows).toEqual([{ n: 3 }]);
+    });
+
     it("a transaction that has run for a few milliseconds takes no more statements: they commit in the next one", async () => {
       const [, slow, ...after] = await Promise.all([
         worker.query("SELECT 1"),

@@ -16,9 +16,9 @@ type BackendMessages = Awaited<ReturnType<PGlite["execProtocolStream"]>>;
 /**
  * Named prepared statements on PGlite, whose `query` parses, analyses and plans every statement afresh.
  * A named statement is parsed once per database; each call then only binds and executes it. Every plan
- * is still made with the call's values (plan_cache_mode=force_custom_plan, set by the caller). Each
- * call speaks the extended protocol as `query` does (same serializers and parsers, same
- * errors carrying the statement and its parameters, same locks), so results are the same.
+ * is still made with the call's values (plan_cache_mode=force_custom_plan, set by the caller). Each call
+ * speaks the extended protocol as `query` does (same serializers and parsers, same errors carrying the
+ * statement and its parameters, same locks), so results are the same.
  *
  * Undefined when this PGlite lacks the locks `query` takes (`query` is then used for every call).
  */

@@ -1,7 +1,8 @@
 /**
  * The embedded database's thread: opens PGlite as `workerData` says and answers the client's messages
- * (see pglite.protocol.ts). PGlite's own queue orders the work exactly as it does on the main thread:
- * a plain statement waits for an open transaction, a transaction for the statements before it.
+ * (see pglite.protocol.ts). The work keeps the order it was sent in, as with PGlite on the main thread:
+ * a plain statement waits for an open transaction, a transaction for the statements before it. Plain
+ * statements sent together may share a commit (groupCommit).
  */
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { PGlite, Transaction } from "@electric-sql/pglite";
@@ -107,13 +108,15 @@ const GROUP_BUDGET_MS = 4;
  * have given. Should one fail (or the commit), the transaction is rolled back, so none of them happened,
  * and each runs again on its own: the same statements, in the same order, from the same state.
  * Postgres has nothing of the kind for a single connection (commit_delay waits for other backends).
- * Transactions and scripts are not grouped: they keep their place in PGlite's queue.
+ *
+ * Scripts, transactions and close keep their place among the statements, so each still waits for what
+ * was sent before it; what runs inside an open transaction goes straight to it.
  */
-const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>, takeArrived: () => void): ((request: Query) => void) => {
-  const waiting: Query[] = [];
+const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>, takeArrived: () => void): ((request: Request) => void) => {
+  const waiting: Request[] = [];
   let draining = false;
 
-  /** Runs statements of `waiting`'s head in one transaction; those left out go back to the head. */
+  /** Runs the statements in one transaction; those it had no time for go back to the head of `waiting`. */
   const together = async (batch: readonly Query[]): Promise<void> => {
     const results: Awaited<ReturnType<typeof runQuery>>[] = [];
     let ran = 0;
@@ -134,10 +137,18 @@ const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>, takeA
     for (let i = 0; i < ran; i++) post({ id: batch[i]!.id, ...toSqlResult(results[i]!) });
   };
 
+  /** The statements at the head of `waiting`, up to the first request of another kind. */
+  const leadingStatements = (): Query[] => {
+    const batch: Query[] = [];
+    while (waiting[0]?.op === "query") batch.push(waiting.shift() as Query);
+    return batch;
+  };
+
   const drain = async (): Promise<void> => {
     do {
-      const batch = waiting.splice(0);
-      await (batch.length === 1 ? handle(db, named, close, batch[0]!) : together(batch));
+      const batch = leadingStatements();
+      if (batch.length === 0) await handle(db, named, close, waiting.shift()!);
+      else await (batch.length === 1 ? handle(db, named, close, batch[0]!) : together(batch));
       // A statement runs and is answered within microtasks, before the event loop would hand over the
       // messages that came meanwhile: they are taken now, in order.
       takeArrived();
@@ -146,6 +157,7 @@ const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>, takeA
   };
 
   return (request) => {
+    if ((request.op === "query" || request.op === "exec" || request.op === "end") && request.tx !== 0) return void handle(db, named, close, request);
     waiting.push(request);
     if (draining) return;
     draining = true;
@@ -165,8 +177,7 @@ openPglite(workerData as PgliteOpenOptions)
       throw e;
     }
     const named = namedStatements(db);
-    const dispatch = (request: Request): void => void (request.op === "query" && request.tx === 0 ? grouped(request) : handle(db, named, close, request));
-    const grouped = groupCommit(db, named, close, () => {
+    const dispatch = groupCommit(db, named, close, () => {
       for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) dispatch(m.message as Request);
     });
     port.on("message", dispatch);
