@@ -115,11 +115,13 @@ const GROUP_BUDGET_MS = 4;
 const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>, takeArrived: () => void): ((request: Request) => void) => {
   const waiting: Request[] = [];
   let draining = false;
+  const alone = (request: Request): Promise<void> => handle(db, named, close, request);
 
   /** Runs the statements in one transaction; those it had no time for go back to the head of `waiting`. */
   const together = async (batch: readonly Query[]): Promise<void> => {
     const results: Awaited<ReturnType<typeof runQuery>>[] = [];
     let ran = 0;
+    let committed = true;
     try {
       await db.transaction(async (tx) => {
         const started = performance.now();
@@ -129,12 +131,13 @@ const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>, takeA
         }
       });
     } catch {
-      waiting.unshift(...batch.slice(ran));
-      for (const request of batch.slice(0, ran)) await handle(db, named, close, request);
-      return;
+      committed = false;
     }
     waiting.unshift(...batch.slice(ran));
-    for (let i = 0; i < ran; i++) post({ id: batch[i]!.id, ...toSqlResult(results[i]!) });
+    for (let i = 0; i < ran; i++) {
+      if (committed) post({ id: batch[i]!.id, ...toSqlResult(results[i]!) });
+      else await alone(batch[i]!);
+    }
   };
 
   /** The statements at the head of `waiting`, up to the first request of another kind. */
@@ -147,8 +150,8 @@ const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>, takeA
   const drain = async (): Promise<void> => {
     do {
       const batch = leadingStatements();
-      if (batch.length === 0) await handle(db, named, close, waiting.shift()!);
-      else await (batch.length === 1 ? handle(db, named, close, batch[0]!) : together(batch));
+      if (batch.length === 0) await alone(waiting.shift()!);
+      else await (batch.length === 1 ? alone(batch[0]!) : together(batch));
       // A statement runs and is answered within microtasks, before the event loop would hand over the
       // messages that came meanwhile: they are taken now, in order.
       takeArrived();
@@ -157,7 +160,7 @@ const groupCommit = (db: PGlite, named: Named, close: () => Promise<void>, takeA
   };
 
   return (request) => {
-    if ((request.op === "query" || request.op === "exec" || request.op === "end") && request.tx !== 0) return void handle(db, named, close, request);
+    if ((request.op === "query" || request.op === "exec" || request.op === "end") && request.tx !== 0) return void alone(request);
     waiting.push(request);
     if (draining) return;
     draining = true;
