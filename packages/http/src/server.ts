@@ -3,6 +3,7 @@ import { IDEMPOTENCY_TTL_MS, releaseOrphanedBlobs, RESERVATION_GRACE_MS } from "
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { compose, type Composition } from "./container.js";
+import { writeFamilyHead } from "./middleware/response-headers.js";
 import { silentLogger, type Logger } from "./observability/logger.js";
 import type { Lifecycle } from "./routes/health.routes.js";
 
@@ -17,11 +18,16 @@ export interface RunningServer {
   readonly stop: () => Promise<void>;
 }
 
-/** What answers while the database is being opened and migrated: alive, not ready. */
-const starting: RequestListener = (req, res) => {
+const STARTING_MESSAGE = "the service is starting";
+
+/** What answers while the database is being opened and migrated: alive, not ready, with the family's headers as ever. */
+export const starting: RequestListener = (req, res) => {
+  const startedAt = performance.now();
   const alive = req.url === "/livez";
-  const body = JSON.stringify(alive ? { status: "ok" } : { status: "starting", error: { code: "service_unavailable", message: "the service is starting" } });
-  res.writeHead(alive ? 200 : 503, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-cache, no-store", "Retry-After": "1", "Content-Length": Buffer.byteLength(body) });
+  const body = JSON.stringify(alive ? { status: "ok" } : { status: "starting", error: { code: "service_unavailable", message: STARTING_MESSAGE } });
+  const headers: Record<string, string> = { "Content-Type": "application/json; charset=utf-8", Vary: "Accept-Encoding", "Content-Length": String(Buffer.byteLength(body)) };
+  if (!alive) Object.assign(headers, { "X-message": STARTING_MESSAGE, "Retry-After": "1" });
+  writeFamilyHead(req, res, alive ? 200 : 503, headers, startedAt);
   res.end(body);
 };
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { OutgoingMessage, type OutgoingHttpHeader } from "node:http";
+import { OutgoingMessage, type IncomingMessage, type OutgoingHttpHeader, type ServerResponse } from "node:http";
 import type { Express, NextFunction, Request, Response } from "express";
 import { routePattern } from "../observability/request-log.js";
 
@@ -128,12 +128,28 @@ export const orderResponseHeaders = (app: Express): void => {
   } as Response["writeHead"];
 };
 
+/** The caller's X-Request-Id when it holds only token characters (so it needs no further validation), else a new one. */
+const requestIdOf = (req: IncomingMessage): string => {
+  const incoming = req.headers["x-request-id"];
+  return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+};
+
+/**
+ * For a plain Node response outside the app (the server's answer while it starts): the family's
+ * headers with `headers`, in the family's order and casing, X-Runtime since `startedAt`.
+ */
+export const writeFamilyHead = (req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, startedAt: number): void => {
+  const all = new Map<string, [string, string]>(FIXED.map(([name, value]) => [name.toLowerCase(), [name, value]]));
+  all.set("x-request-id", ["X-Request-Id", requestIdOf(req)]);
+  for (const [name, value] of Object.entries(headers)) all.set(name.toLowerCase(), [CASING.get(name.toLowerCase()) ?? name, value]);
+  all.set("x-runtime", ["X-Runtime", ((performance.now() - startedAt) / 1000).toFixed(6)]);
+  res.writeHead(status, [...all].sort(([a], [b]) => rank(a) - rank(b)).flatMap(([, entry]) => entry));
+};
+
 /** The fixed headers and the request id, set first on every response; `orderResponseHeaders` orders them. */
 export const responseHeaders = (req: Request, res: Response, next: NextFunction): void => {
   res.locals[STARTED] = performance.now();
-  const incoming = req.headers["x-request-id"];
-  // Only token characters pass, so the id needs no further validation.
-  const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  const requestId = requestIdOf(req);
   const store = res as unknown as Record<symbol, Store | null>;
   if (STORE !== undefined && store[STORE] === null) store[STORE] = seeded(requestId);
   else {

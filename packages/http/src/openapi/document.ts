@@ -86,8 +86,6 @@ type HeaderName = keyof typeof HEADERS;
 type Headers = Record<string, Header | Reference>;
 
 const refs = (...names: HeaderName[]): Headers => Object.fromEntries(names.map((n) => [n, header(n)]));
-/** The same header, present only sometimes on this response (`when` says when it is absent). */
-const sometimes = (name: HeaderName, when: string): Header => ({ ...HEADERS[name], required: false, description: `${HEADERS[name].description} ${when}` });
 
 /** Security headers sent with every response the app writes, in the family's order. */
 const SECURITY = ["X-Frame-Options", "X-Content-Type-Options", "X-XSS-Protection", "X-Download-Options", "X-Permitted-Cross-Domain-Policies", "Referrer-Policy"] as const;
@@ -101,10 +99,10 @@ const ERROR: Headers = { ...JSON_BODY, ...refs("X-message") };
 
 /**
  * The headers of a 503, which server.ts also answers with while the database is still being opened,
- * before the app exists: then only Cache-Control, Content-Type, Content-Length and Retry-After.
+ * before the app exists: the same headers (but CORS's, which need the app) and Retry-After.
  */
 const startingAware = (headers: Headers): Headers => ({
-  ...Object.fromEntries(Object.keys(headers).map((n) => [n, sometimes(n as HeaderName, "Absent from the answer given while the service is still starting.")])),
+  ...headers,
   "Retry-After": { description: "While starting: 1.", required: false, schema: { type: "integer", minimum: 0 } },
 });
 const STARTING_HEADERS = startingAware(JSON_BODY);
@@ -847,7 +845,7 @@ const baseDocument = ({ publicUrl }: DocumentOptions): OpenApiDocument => ({
       InvalidParameters: errorResponse("invalid_parameters", "A field is missing or invalid; `details` lists each one."),
       InternalError: errorResponse("internal_error", "An unexpected failure (logged with its stack); the message says nothing more."),
       ServiceUnavailable: json(
-        "The database or storage is unreachable: retry later. While the service is starting, every route answers this with `Retry-After: 1` and only Cache-Control, Content-Type and Content-Length.",
+        "The database or storage is unreachable: retry later. While the service is starting, every route but /livez answers this with `Retry-After: 1`, the family's headers and no CORS headers.",
         { anyOf: [errorWithCode("service_unavailable"), schema("Starting")] },
         startingAware(ERROR),
       ),
