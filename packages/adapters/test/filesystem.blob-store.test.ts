@@ -1,3 +1,4 @@
+import { watch } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -46,6 +47,32 @@ describe("filesystemBlobStore", () => {
     expect(E.isLeft(await store.getRendition(key, "w_100")())).toBe(true);
     expect(await filesUnder(root)).toEqual([]);
     expect(await readdir(join(root, "renditions"))).toEqual([]);
+  });
+
+  test("a rendition finished after its blob's delete never makes the blob's directory again, so a crash then leaves nothing", async ({ root, store }) => {
+    const key = freshBlobKey();
+    ok(await store.put(key, chunkedBody(new Uint8Array([1, 2, 3])), "image/png")());
+    ok(await store.putRendition(key, "w_10", new Uint8Array([4]), "image/png")());
+    ok(await store.delete(key)());
+    // Every entry made or removed in renditions/ shows up here (inotify on Linux).
+    const seen: string[] = [];
+    const watcher = watch(join(root, "renditions"), (_event, name) => name && seen.push(name));
+    try {
+      for (let i = 0; i < 5; i++) ok(await store.putRendition(key, `w_${i}`, new Uint8Array(20_000).fill(i), "image/png")());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      watcher.close();
+    }
+    expect(seen).toEqual([]);
+    expect(await readdir(join(root, "renditions"))).toEqual([]);
+  });
+
+  test("a blob stored before blobs had a rendition directory still gets its renditions", async ({ root, store }) => {
+    const key = freshBlobKey();
+    ok(await store.put(key, chunkedBody(new Uint8Array([1, 2, 3])), "image/png")());
+    await rm(join(root, "renditions", key), { recursive: true, force: true });
+    ok(await store.putRendition(key, "w_10", new Uint8Array([4]), "image/png")());
+    expect(await collectBytes(ok(await store.getRendition(key, "w_10")()).body)).toEqual(Buffer.from([4]));
   });
 
   test("a delete racing rendition writes leaves neither bytes nor renditions, and reports success only then", async ({ root, store }) => {

@@ -164,7 +164,11 @@ const checkStorage = async (sql: SqlClient, blobRoot: string, ledger: Ledger, pr
   }
   for (const dir of await readdir(join(blobRoot, "renditions")).catch(() => [] as string[])) {
     if (!blobs.has(dir)) problems.push(`renditions without a record: ${dir}`);
-    else if (swept && blobs.get(dir)!.refs === 0) problems.push(`renditions of a blob no image uses: ${dir}`);
+    // An upload cut by the kill leaves its blob reserved, with the directory made for its renditions
+    // (empty: nothing renders an image that was never stored) until the reservation's grace runs out.
+    else if (swept && blobs.get(dir)!.refs === 0 && (await filesUnder(join(blobRoot, "renditions", dir))).length > 0) {
+      problems.push(`renditions of a blob no image uses: ${dir}`);
+    }
   }
   for (const b of blobs.values()) {
     if (b.refs > 0 && !(await stat(join(blobRoot, "blobs", b.key.slice(0, 2), b.key)).catch(() => null))) problems.push(`blob ${b.key} in use but its file is missing`);

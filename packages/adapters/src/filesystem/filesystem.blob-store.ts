@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { BlobKey, notFound, streamOf, unavailable, type BlobContent, type BlobStore, type NotFound, type Unavailable } from "@image-api/core";
 import * as TE from "fp-ts/lib/TaskEither.js";
@@ -39,7 +39,8 @@ export const renditionFileName = (name: string): string => {
 
 /**
  * Blobs as files: `<root>/blobs/<first two key chars>/<key>` and renditions under
- * `<root>/renditions/<key>/`. Writes are atomic (temp file + fsync + rename).
+ * `<root>/renditions/<key>/`, a directory made with the blob and removed by its delete. Writes are
+ * atomic (temp file + fsync + rename).
  */
 export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): FilesystemBlobStore => {
   const blobPath = (key: string) => join(root, "blobs", checked(key).slice(0, 2), key);
@@ -74,6 +75,7 @@ export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): Files
   return {
     put: (key, body, contentType) =>
       TE.tryCatch(async () => {
+        await mkdir(renditionDir(key), { recursive: true });
         const bytes = await write(blobPath(key), body, contentType);
         return { bytes, version: Math.floor(Date.now() / 1000) };
       }, failed(`store blob ${key}`)),
@@ -99,14 +101,23 @@ export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): Files
       TE.tryCatch(async () => {
         const dir = renditionDir(key);
         const path = join(dir, renditionFileName(name));
-        await write(path, streamOf(body), contentType);
-        // A render that began before a delete may finish after it. Checking the bytes after the
-        // rename closes the race: either this check still sees them, and the delete's second pass
-        // (which runs after the bytes go) removes this file, or it does not, and the file goes here.
-        if (!(await blobExists(key))) {
-          await rm(path, { force: true });
-          await rmdir(dir).catch(() => undefined);
+        await mkdir(staging, { recursive: true });
+        // Into the directory the blob's put made: once a delete has removed it, the rename fails, so a
+        // render that finishes after the delete leaves nothing, even if the process dies at that moment.
+        try {
+          await writeAtomically(path, contentType, streamOf(body), staging);
+          return;
+        } catch (e) {
+          if (!isMissing(e)) throw e;
         }
+        // No directory: the blob is gone, or it was written before blobs had one (or a crash came
+        // between its directory and its bytes). Only then is one made, and checked for after the rename:
+        // either the check still sees the bytes, and the delete's second pass (which runs after they
+        // go) removes this file, or it does not, and the file goes here.
+        if (!(await blobExists(key))) return;
+        await mkdir(dir, { recursive: true });
+        await writeAtomically(path, contentType, streamOf(body), staging);
+        if (!(await blobExists(key))) await rm(dir, RM_DIR);
       }, failed(`store rendition ${name} of blob ${key}`)),
 
     removeStaleTemporaryFiles: async (olderThan) => {
