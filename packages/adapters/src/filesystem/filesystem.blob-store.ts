@@ -67,16 +67,12 @@ export const filesystemBlobStore = ({ root }: FilesystemBlobStoreOptions): Files
       (e): NotFound | Unavailable => (isMissing(e) || e instanceof BadKey ? notFound(missing) : unavailable(`could not read ${missing}`, e)),
     );
 
-  const write = async (path: string, body: AsyncIterable<Uint8Array>, contentType: string): Promise<number> => {
-    await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(staging, { recursive: true })]);
-    return writeAtomically(path, contentType, body, staging);
-  };
-
   return {
     put: (key, body, contentType) =>
       TE.tryCatch(async () => {
-        await mkdir(renditionDir(key), { recursive: true });
-        const bytes = await write(blobPath(key), body, contentType);
+        const path = blobPath(key);
+        await Promise.all([dirname(path), renditionDir(key), staging].map((dir) => mkdir(dir, { recursive: true })));
+        const bytes = await writeAtomically(path, contentType, body, staging);
         return { bytes, version: Math.floor(Date.now() / 1000) };
       }, failed(`store blob ${key}`)),
 
