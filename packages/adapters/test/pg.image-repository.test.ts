@@ -2,7 +2,8 @@ import { DEFAULT_TENANT } from "@image-api/core";
 import { anImage, freeLoopbackPort, idempotencyContract, imageRepositoryContract } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, test as base } from "vitest";
-import { createPgPoolClient, migrate, postgresImageRepository, type SqlClient } from "../src/postgres/index.js";
+import { migrate, postgresImageRepository, type SqlClient } from "../src/postgres/index.js";
+import { createPgPoolClient } from "../src/postgres/pg-pool.sql-client.js";
 import {
   ALL_VERSIONS,
   expectEveryCallUnavailable,

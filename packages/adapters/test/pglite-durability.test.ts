@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPgliteClient } from "../src/postgres/index.js";
+import { createPgliteClient } from "../src/postgres/pglite.sql-client.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const CHILD = new URL("./pglite-durability.child.ts", import.meta.url).pathname;

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { anImage, idempotencyContract, imageRepositoryContract } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { createPgliteClient, migrate, postgresImageRepository, type SqlClient } from "../src/postgres/index.js";
+import { migrate, postgresImageRepository, type SqlClient } from "../src/postgres/index.js";
+import { createPgliteClient } from "../src/postgres/pglite.sql-client.js";
 import {
   ALL_VERSIONS,
   expectEveryCallUnavailable,

@@ -4,7 +4,9 @@ import { matchesQuery, parseQuery, type AlbumId, type Image, type ImageId, type 
 import { anImage } from "@image-api/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPgliteClient, createPgPoolClient, migrate, MIGRATIONS, postgresImageRepository, type SqlClient, type SqlExecutor } from "../src/postgres/index.js";
+import { migrate, MIGRATIONS, postgresImageRepository, type SqlClient, type SqlExecutor } from "../src/postgres/index.js";
+import { createPgPoolClient } from "../src/postgres/pg-pool.sql-client.js";
+import { createPgliteClient } from "../src/postgres/pglite.sql-client.js";
 import { backfillSearchColumns, compileSearch, SEARCH_COLUMN_NAMES, SEARCH_MIGRATION_SQL, searchColumns } from "../src/postgres/search.sql.js";
 import { createTestSchema, testDatabaseUrl, type TestSchema } from "./postgres.test-database.js";
 

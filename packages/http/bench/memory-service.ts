@@ -7,7 +7,7 @@
  */
 import { createServer, type RequestListener } from "node:http";
 import * as E from "fp-ts/lib/Either.js";
-import { memoryBlobStore, memoryImageRepository } from "@image-api/adapters";
+import { memoryBlobStore, memoryImageRepository } from "@image-api/adapters/memory";
 import { createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { compose } from "../src/container.js";

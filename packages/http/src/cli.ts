@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import * as E from "fp-ts/lib/Either.js";
 import { ABILITIES, isAbility, TOKEN_TTL_SECONDS, type Ability } from "@image-api/core";
-import { hmacTokenIssuer } from "@image-api/adapters";
+import { hmacTokenIssuer } from "@image-api/adapters/jwt";
 import { loadConfig, type Config } from "./config.js";
 import { claimsFor, parseDuration } from "./demo-token.js";
 import { defaultJwtSecret, generatesSecrets, loadOrCreateSecrets } from "./secrets.js";

@@ -1,6 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { parseCloudinaryUrl } from "@image-api/adapters";
+import { parseCloudinaryUrl } from "@image-api/adapters/cloudinary/account-url";
 
 const intFromString = (name: string, min: number, max: number) =>
   new t.Type<number, string, unknown>(

@@ -14,28 +14,12 @@ import type {
   TokenIssuer,
   UrlSigner,
 } from "@image-api/core";
-import {
-  cloudinaryBlobStore,
-  cloudinaryUploadVerifier,
-  cloudinaryUrlSigner,
-  createPgliteClient,
-  createPgPoolClient,
-  createS3Client,
-  filesystemBlobStore,
-  hmacUrlSigner,
-  hmacTokenIssuer,
-  migrate,
-  backfillSearchColumns,
-  parseCloudinaryUrl,
-  postgresIdempotencyStore,
-  postgresImageRepository,
-  routingUrlSigner,
-  s3BlobStore,
-  s3UrlSigner,
-  sharpImageInspector,
-  sharpImageRenderer,
-  type SqlClient,
-} from "@image-api/adapters";
+import { filesystemBlobStore } from "@image-api/adapters/filesystem";
+import { hmacUrlSigner } from "@image-api/adapters/hmac";
+import { hmacTokenIssuer } from "@image-api/adapters/jwt";
+import { backfillSearchColumns, migrate, postgresIdempotencyStore, postgresImageRepository, type SqlClient } from "@image-api/adapters/postgres";
+import { routingUrlSigner } from "@image-api/adapters/routing";
+import { sharpImageInspector, sharpImageRenderer } from "@image-api/adapters/sharp";
 import type { Config } from "./config.js";
 import type { AppDeps } from "./deps.js";
 import { createMetrics, instrumentBlobStore, type Metrics } from "./observability/metrics.js";
@@ -68,11 +52,17 @@ export interface Composition {
   readonly close: () => Promise<void>;
 }
 
+// The database driver and the storage SDKs are loaded only for the backend configured: each one left
+// out (the pg driver, PGlite's module, the S3 and Cloudinary SDKs) saves the process memory and start time.
 const openDatabase = async (config: Config): Promise<SqlClient> => {
   const client = config.databaseUrl
-    ? createPgPoolClient({ connectionString: config.databaseUrl, max: config.dbPoolSize })
+    ? (await import("@image-api/adapters/postgres/pg")).createPgPoolClient({ connectionString: config.databaseUrl, max: config.dbPoolSize })
     : // Bounds what a restart after a crash replays (about 30 s of writes).
-      await createPgliteClient({ dataDir: join(config.dataDir, "db"), checkpointIntervalMs: 30_000, durable: config.embeddedDbFsync });
+      await (await import("@image-api/adapters/postgres/pglite")).createPgliteClient({
+        dataDir: join(config.dataDir, "db"),
+        checkpointIntervalMs: 30_000,
+        durable: config.embeddedDbFsync,
+      });
   const migrated = await migrate(client)();
   if (migrated._tag === "Left") {
     await client.close();
@@ -96,7 +86,7 @@ interface StorageAdapters {
   readonly removeStaleTemporaryFiles?: (olderThan: Date) => Promise<number>;
 }
 
-const storageFor = (config: Config, hmac: () => UrlSigner): StorageAdapters => {
+const storageFor = async (config: Config, hmac: () => UrlSigner): Promise<StorageAdapters> => {
   const storage = config.storage;
   switch (storage.kind) {
     case "filesystem": {
@@ -104,6 +94,7 @@ const storageFor = (config: Config, hmac: () => UrlSigner): StorageAdapters => {
       return { blobs, signer: hmac(), removeStaleTemporaryFiles: blobs.removeStaleTemporaryFiles };
     }
     case "s3": {
+      const { createS3Client, s3BlobStore, s3UrlSigner } = await import("@image-api/adapters/s3");
       const client = createS3Client({
         ...(storage.region ? { region: storage.region } : {}),
         ...(storage.endpoint ? { endpoint: storage.endpoint } : {}),
@@ -117,6 +108,7 @@ const storageFor = (config: Config, hmac: () => UrlSigner): StorageAdapters => {
       };
     }
     case "cloudinary": {
+      const { cloudinaryBlobStore, cloudinaryUploadVerifier, cloudinaryUrlSigner, parseCloudinaryUrl } = await import("@image-api/adapters/cloudinary");
       const parsed = parseCloudinaryUrl(storage.url);
       if (parsed._tag === "Left") throw new Error(parsed.left.message);
       const account = parsed.right;
@@ -141,7 +133,7 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
   const hmac = () => hmacUrlSigner({ baseUrl: config.publicUrl, keys: urlKeys, ttlSeconds: config.urlTtlSeconds });
 
   const sql = await openDatabase(config);
-  const { blobs, signer, externalUploads, removeStaleTemporaryFiles } = storageFor(config, hmac);
+  const { blobs, signer, externalUploads, removeStaleTemporaryFiles } = await storageFor(config, hmac);
   const metrics = createMetrics(sql.stats ? { pool: sql.stats } : {});
   const c = rootContainer.createChildContainer();
   c.register<ImageRepository>(TOKENS.ImageRepository, { useValue: overrides.images ?? postgresImageRepository(sql) });

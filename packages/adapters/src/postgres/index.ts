@@ -1,6 +1,6 @@
+// The repository and its schema; each driver is an entry of its own (./pg-pool.sql-client, ./pglite.sql-client),
+// so a service loads only the one it is configured with.
 export type { SqlClient, SqlExecutor, SqlResult, SqlRow } from "./sql-client.js";
-export { createPgPoolClient, type PgPoolClientOptions } from "./pg-pool.sql-client.js";
-export { createPgliteClient, type PgliteClientOptions } from "./pglite.sql-client.js";
 export { migrate, MIGRATION_LOCK_KEY } from "./migrate.js";
 export { MIGRATIONS, type Migration } from "./migrations/index.js";
 export { postgresImageRepository } from "./postgres.image-repository.js";

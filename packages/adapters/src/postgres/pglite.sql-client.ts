@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { PGlite, Transaction } from "@electric-sql/pglite";
-import { openPglite, toSqlResult, type PgliteOpenOptions } from "./pglite.open.js";
+import type { PgliteOpenOptions } from "./pglite.open.js";
 import { deserializeError, type Reply, type Request } from "./pglite.protocol.js";
 import type { SqlClient, SqlExecutor, SqlResult, SqlRow } from "./sql-client.js";
 
@@ -30,15 +30,19 @@ export interface PgliteClientOptions {
   readonly thread?: "main" | "worker";
 }
 
-const executor = (target: PGlite | Transaction): SqlExecutor => ({
-  query: async <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> =>
-    toSqlResult(await target.query<R>(text, [...params])),
-  exec: async (script) => {
-    await target.exec(script);
-  },
-});
-
+/**
+ * PGlite on this thread. Its module is loaded only here: on the default (worker) path only the worker
+ * loads it, and this thread keeps none of its code.
+ */
 const onThisThread = async (options: PgliteOpenOptions): Promise<SqlClient> => {
+  const { openPglite, toSqlResult } = await import("./pglite.open.js");
+  const executor = (target: PGlite | Transaction): SqlExecutor => ({
+    query: async <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> =>
+      toSqlResult(await target.query<R>(text, [...params])),
+    exec: async (script) => {
+      await target.exec(script);
+    },
+  });
   const { db, close } = await openPglite(options);
   return {
     ...executor(db),
