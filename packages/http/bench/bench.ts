@@ -17,6 +17,9 @@
  *   listing  (pg) page 1 against page 1,000 of a 100,000-image album
  *   search   GET /api/v1/search over a tenant of 100,000 images in 1,000 albums: a word of ~1 % of the
  *            images, a word of ten, a `version=2` filename substring and `*` (see ./search.ts)
+ * And `floors` (./floors.ts): what this machine allows whatever the code, for the targets to be read
+ * against: the recorded duplicate and the bare insert by pgbench with one client, and the embedded
+ * database alone in a process of its own (its time per duplicate and its resident memory).
  * And last, `crash-restart`: the embedded defaults at 100,000 images, killed with SIGKILL under write load
  * and restarted, timed to `/readyz` 200 against a clean restart (see ./crash-restart.bench.ts).
  *
@@ -41,6 +44,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { loadConfig } from "../src/config.js";
 import { startServer } from "../src/server.js";
 import { databases, fillAlbum, pgbenchScript, recordStatements, runPgbench, type Databases, type PgbenchResult, type Statement } from "./database.js";
+import { embeddedFloor, pgFloor } from "./floors.js";
 import { ALBUM, authorization, LISTING_ALBUM, noisePng, photoJpeg, SECRETS_ENV, tinyPng, upload, type Picture } from "./fixtures.js";
 import { median, percentile, runLoad, send, sequential, summarize, type LoadResult, type Reply, type SequentialSummary } from "./load.js";
 import { buildServers, startProcess, type ServerProcess } from "./processes.js";
@@ -77,7 +81,7 @@ const SETTINGS = {
 };
 
 export const LOAD_CASES = ["ceiling", "memory", "pglite", "pg", "sql", "insert"] as const;
-export const EXTRA_CASES = ["xruntime", "size", "upload", "listing", "search"] as const;
+export const EXTRA_CASES = ["xruntime", "size", "upload", "listing", "search", "floors"] as const;
 type LoadCase = (typeof LOAD_CASES)[number];
 type Backend = "memory" | "pglite" | "pg";
 
@@ -118,7 +122,7 @@ const main = async () => {
   const loadCases = LOAD_CASES.filter(selected);
   const extras = EXTRA_CASES.filter(selected);
   // The listing fills the pg service's database; the search case starts services of its own.
-  const sequentialExtras = extras.some((e) => e !== "listing" && e !== "search");
+  const sequentialExtras = extras.some((e) => e !== "listing" && e !== "search" && e !== "floors");
   const backends: Backend[] = (["memory", "pglite", "pg"] as const).filter(
     (b) => loadCases.includes(b) || (b !== "memory" && sequentialExtras) || (b === "pg" && extras.includes("listing")),
   );
@@ -139,7 +143,6 @@ const main = async () => {
       `The load generator shares the machine's ${cpus().length} cores with the server it loads and with PostgreSQL.`,
       "Servers run their compiled JavaScript under plain node; the ceiling's RSS shows what Node and Express take on their own.",
       "The service's pg pool has IMAGE_API_DB_POOL_SIZE connections (default 10); pgbench opens one per client.",
-      "The in-memory service's composition also opens and migrates an empty server PostgreSQL database, which no request uses.",
     ],
   };
 
@@ -150,7 +153,7 @@ const main = async () => {
     const headers = { Authorization: auth };
     const tiny = await tinyPng();
     // The statements one duplicate sends, recorded from the driver.
-    if (loadCases.includes("sql") || loadCases.includes("insert")) {
+    if (loadCases.includes("sql") || loadCases.includes("insert") || extras.includes("floors")) {
       log("recording the SQL of one upload and one duplicate");
       results.sql = await recordServiceSql(inProcess, join(tmp, "in-process"), tiny, auth);
     }
@@ -246,6 +249,15 @@ const main = async () => {
       }
     }
 
+    if (extras.includes("floors")) {
+      log("floors: pgbench with one client, the embedded database alone");
+      const sql = results.sql!;
+      results.floors = {
+        pg: await pgFloor(sql.url, { duplicate: sql.duplicateScriptFile, insert: sql.insertScriptFile }, QUICK ? 2 : 5),
+        embedded: await embeddedFloor(tmp, SETTINGS.sequential * 2),
+      };
+    }
+
     if (selected("crash-restart")) results.crashRestart = await crashRestart();
   } finally {
     log("stopping");
@@ -306,12 +318,7 @@ const startService = async (backend: Backend, dbs: Databases, tmp: string, sourc
   const dataDir = join(tmp, backend);
   const proc = await startProcess(
     backend === "memory"
-      ? {
-          name: backend,
-          entry: "packages/http/bench/memory-service.ts",
-          // The composition opens a database all the same: an empty server one costs the process no memory of its own.
-          env: serviceEnv({ IMAGE_API_DATA_DIR: dataDir, IMAGE_API_DATABASE_URL: await dbs.create(`image_api_bench_${process.pid}_memory`) }),
-        }
+      ? { name: backend, entry: "packages/http/bench/memory-service.ts", env: serviceEnv({ IMAGE_API_DATA_DIR: dataDir }) }
       : backend === "pglite"
         ? { name: backend, entry: "packages/http/src/main.ts", env: serviceEnv({ IMAGE_API_DATA_DIR: dataDir }) }
         : {

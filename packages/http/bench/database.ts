@@ -127,14 +127,14 @@ export interface PgbenchResult {
   readonly output: string;
 }
 
-/** pgbench on `url` with one script; no vacuum, since the tables are the service's. */
-export const runPgbench = (url: string, scriptFile: string, clients: number, seconds: number, threads = 2): Promise<PgbenchResult> => {
+/** pgbench on `url` with one script; no vacuum, since the tables are the service's. `settings` are more `-c name=value` for its sessions. */
+export const runPgbench = (url: string, scriptFile: string, clients: number, seconds: number, threads = 2, settings: readonly string[] = []): Promise<PgbenchResult> => {
   const u = new URL(url);
   const args = ["-n", "-M", "prepared", "-c", String(clients), "-j", String(threads), "-T", String(seconds), "-f", scriptFile];
   args.push("-h", u.hostname, "-p", u.port || "5432", "-U", decodeURIComponent(u.username || "postgres"), u.pathname.slice(1));
   return new Promise((resolve, reject) => {
     // Planned as the service's pool plans them (see createPgPoolClient), so both run the same plans.
-    const env = { ...process.env, PGOPTIONS: "-c plan_cache_mode=auto", ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}) };
+    const env = { ...process.env, PGOPTIONS: ["plan_cache_mode=auto", ...settings].map((setting) => `-c ${setting}`).join(" "), ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}) };
     const child = spawn("pgbench", args, { env });
     let output = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));

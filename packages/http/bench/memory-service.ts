@@ -3,11 +3,11 @@
  * domain exactly as `main.ts` runs them, only the storage is a Map. What it costs is the
  * application's own share of a request. Configured from the environment like `main.ts`.
  *
- * The composition still opens the configured database and migrates it; no request reaches it.
+ * With the repository and the idempotency store both in memory, the composition opens no database.
  */
 import { createServer, type RequestListener } from "node:http";
 import * as E from "fp-ts/lib/Either.js";
-import { memoryBlobStore, memoryImageRepository } from "@image-api/adapters/memory";
+import { memoryBlobStore, memoryIdempotencyStore, memoryImageRepository, type MemoryIdempotencyRecords } from "@image-api/adapters/memory";
 import { createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { compose } from "../src/container.js";
@@ -19,7 +19,9 @@ if (E.isLeft(config)) {
   process.exit(1);
 }
 const logger = createLogger({ level: config.right.logLevel });
-const composition = await compose(config.right, { images: memoryImageRepository(), blobs: memoryBlobStore() });
+// The repository completes the keys its store claims, so the two share their records.
+const records: MemoryIdempotencyRecords = new Map();
+const composition = await compose(config.right, { images: memoryImageRepository(records), idempotency: memoryIdempotencyStore(records), blobs: memoryBlobStore() });
 const app = createApp(composition.deps, {
   logger,
   metrics: composition.metrics,

@@ -40,7 +40,7 @@ let built: Promise<void> | undefined;
 export const buildServers = (): Promise<void> => (built ??= build());
 
 /** The compiled file of a TypeScript entry point: a package's `src/…` is in its `dist/`, the bench's in BENCH_OUT. */
-const compiledEntry = (entry: string): string => {
+export const compiledEntry = (entry: string): string => {
   const js = entry.replace(/\.ts$/, ".js");
   const file = js.startsWith("packages/http/bench/")
     ? join(ROOT, BENCH_OUT, "bench", js.slice("packages/http/bench/".length))

@@ -132,13 +132,15 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
   const urlKeys = config.urlSigningKeys ?? (embedded ? [embedded.secrets.urlSigningKey] : []);
   const hmac = () => hmacUrlSigner({ baseUrl: config.publicUrl, keys: urlKeys, ttlSeconds: config.urlTtlSeconds });
 
-  const sql = await openDatabase(config);
+  // The database is opened for the adapters that need it: overriding both the repository and the
+  // idempotency store (an embedder's own, or the in-memory ones) leaves nothing to open.
+  const sql = overrides.images && overrides.idempotency ? null : await openDatabase(config);
   const { blobs, signer, externalUploads, removeStaleTemporaryFiles } = await storageFor(config, hmac);
-  const metrics = createMetrics(sql.stats ? { pool: sql.stats } : {});
+  const metrics = createMetrics(sql?.stats ? { pool: sql.stats } : {});
   const c = rootContainer.createChildContainer();
-  c.register<ImageRepository>(TOKENS.ImageRepository, { useValue: overrides.images ?? postgresImageRepository(sql) });
+  c.register<ImageRepository>(TOKENS.ImageRepository, { useValue: overrides.images ?? postgresImageRepository(sql!) });
   // The repository completes idempotency keys in its own transactions, so the two share a database.
-  c.register<IdempotencyStore>(TOKENS.IdempotencyStore, { useValue: overrides.idempotency ?? postgresIdempotencyStore(sql) });
+  c.register<IdempotencyStore>(TOKENS.IdempotencyStore, { useValue: overrides.idempotency ?? postgresIdempotencyStore(sql!) });
   c.register<BlobStore>(TOKENS.BlobStore, { useValue: instrumentBlobStore(overrides.blobs ?? blobs, config.storage.kind, metrics) });
   c.register<UrlSigner>(TOKENS.UrlSigner, { useValue: overrides.signer ?? signer });
   const clock: Clock = overrides.clock ?? { now: () => new Date() };
@@ -175,7 +177,7 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
     removeStaleTemporaryFiles: removeStaleTemporaryFiles ?? (async () => 0),
     close: async () => {
       await c.dispose();
-      await sql.close();
+      await sql?.close();
     },
   };
 };

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, expect, it } from "vitest";
+import { memoryIdempotencyStore, memoryImageRepository, type MemoryIdempotencyRecords } from "@image-api/adapters/memory";
 import { loadConfig } from "../src/config.js";
 import { compose } from "../src/container.js";
 
@@ -20,25 +21,35 @@ const loaded = (): Package[] => (Object.keys(PACKAGES) as Package[]).filter((p) 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-const composed = async (env: Record<string, string>) => {
+const composed = async (env: Record<string, string>, overrides: Parameters<typeof compose>[1] = {}) => {
   const dataDir = await mkdtemp(join(tmpdir(), "image-api-loading-"));
   dirs.push(dataDir);
   const config = loadConfig({ IMAGE_API_DATA_DIR: dataDir, IMAGE_API_JWT_SECRET: "j".repeat(32), IMAGE_API_URL_SIGNING_KEYS: "k".repeat(32), ...env });
   if (E.isLeft(config)) throw new Error(config.left.join("; "));
-  return compose(config.right);
+  return compose(config.right, overrides);
 };
 
+// Nothing listens on port 1: a composition that opened this database would fail.
+const UNREACHABLE = "postgres://nobody@127.0.0.1:1/none";
+
 // One test, in steps: a package once loaded stays loaded, so each step sees what the one before left.
-it("loads the pg driver, the S3 SDK and the Cloudinary SDK only when configured", async () => {
+it("opens no database for overridden adapters, and loads the pg driver, the S3 SDK and the Cloudinary SDK only when configured", async () => {
   expect(loaded(), "loaded before any composition").toEqual([]);
+
+  // The repository and the idempotency store overridden: no database is opened, not even the one configured.
+  const records: MemoryIdempotencyRecords = new Map();
+  const inMemory = await composed({ IMAGE_API_DATABASE_URL: UNREACHABLE }, { images: memoryImageRepository(records), idempotency: memoryIdempotencyStore(records) });
+  expect(await inMemory.probes.database()).toBe(true);
+  await inMemory.close();
+  expect(loaded()).toEqual([]);
 
   // The embedded defaults: PGlite in its worker, blobs on the filesystem.
   const embedded = await composed({});
   await embedded.close();
   expect(loaded()).toEqual([]);
 
-  // Server PostgreSQL: nothing listens on port 1, so the start fails, having loaded the driver alone.
-  await expect(composed({ IMAGE_API_DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" })).rejects.toThrow();
+  // Server PostgreSQL: the start fails on the unreachable server, having loaded the driver alone.
+  await expect(composed({ IMAGE_API_DATABASE_URL: UNREACHABLE })).rejects.toThrow();
   expect(loaded()).toEqual(["pg"]);
 
   const s3 = await composed({ IMAGE_API_STORAGE: "s3", IMAGE_API_S3_BUCKET: "images", AWS_REGION: "eu-west-1" });
