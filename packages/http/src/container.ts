@@ -132,10 +132,11 @@ export const compose = async (config: Config, overrides: Partial<AppDeps> = {}):
   const urlKeys = config.urlSigningKeys ?? (embedded ? [embedded.secrets.urlSigningKey] : []);
   const hmac = () => hmacUrlSigner({ baseUrl: config.publicUrl, keys: urlKeys, ttlSeconds: config.urlTtlSeconds });
 
+  // Storage first: setting it up opens nothing, so a bad storage setting cannot leave a database open.
+  const { blobs, signer, externalUploads, removeStaleTemporaryFiles } = await storageFor(config, hmac);
   // The database is opened for the adapters that need it: overriding both the repository and the
   // idempotency store (an embedder's own, or the in-memory ones) leaves nothing to open.
   const sql = overrides.images && overrides.idempotency ? null : await openDatabase(config);
-  const { blobs, signer, externalUploads, removeStaleTemporaryFiles } = await storageFor(config, hmac);
   const metrics = createMetrics(sql?.stats ? { pool: sql.stats } : {});
   const c = rootContainer.createChildContainer();
   c.register<ImageRepository>(TOKENS.ImageRepository, { useValue: overrides.images ?? postgresImageRepository(sql!) });
