@@ -27,8 +27,9 @@ export interface Target {
   readonly atLeast: boolean;
   readonly pass: boolean | null;
   /**
-   * The best any service could measure on this machine, where the run measured it (./floors.ts): a
-   * floor under an at-most target, a ceiling over an at-least one. Past the limit, the target cannot be met here.
+   * The best any service could measure on this machine, where the run measured it (./floors.ts, or
+   * the load cases): a floor under an at-most target, a ceiling over an at-least one. Past the limit,
+   * the target cannot be met here.
    */
   readonly bound?: number | null;
 }
