@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { memoryIdempotencyStore, memoryImageRepository, type MemoryIdempotencyRecords } from "@image-api/adapters/memory";
 import { loadConfig } from "../src/config.js";
 import { compose } from "../src/container.js";
@@ -18,12 +18,14 @@ const PACKAGES = { pg: "/node_modules/pg/", s3: "/node_modules/@aws-sdk/client-s
 type Package = keyof typeof PACKAGES;
 const loaded = (): Package[] => (Object.keys(PACKAGES) as Package[]).filter((p) => Object.keys(cache).some((file) => file.includes(PACKAGES[p])));
 
-const dirs: string[] = [];
-afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+// One data dir for every step (each closes its composition first), so the embedded database is made once.
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "image-api-loading-"));
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
 const composed = async (env: Record<string, string>, overrides: Parameters<typeof compose>[1] = {}) => {
-  const dataDir = await mkdtemp(join(tmpdir(), "image-api-loading-"));
-  dirs.push(dataDir);
   const config = loadConfig({ IMAGE_API_DATA_DIR: dataDir, IMAGE_API_JWT_SECRET: "j".repeat(32), IMAGE_API_URL_SIGNING_KEYS: "k".repeat(32), ...env });
   if (E.isLeft(config)) throw new Error(config.left.join("; "));
   return compose(config.right, overrides);
